@@ -1,0 +1,3 @@
+from awsome_core.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""SQLAlchemy 2.x tables. Schema changes go through Alembic (``storage/migrations``), never ``create_all``
+in production. All timestamps are timezone-aware UTC (stored naive-UTC on MySQL/SQLite, see ``UTCDateTime``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without tzinfo (MySQL DATETIME has none); always returns aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)  # lower-case, validated in auth.py
+    display_name: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(100))  # bcrypt, 60 chars
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    store_images: Mapped[bool] = mapped_column(Boolean, default=False)  # opt-in on the Account page
+    session_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on logout-everywhere / password change
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MoodEvent(Base):
+    """One reading of a user's mood: all 7 probabilities (FER2013 order) and where it came from."""
+
+    __tablename__ = "mood_events"
+    __table_args__ = (
+        Index("ix_mood_events_user_id_created_at", "user_id", "created_at"),
+        UniqueConstraint("user_id", "client_event_id", name="uq_mood_events_user_id_client_event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    angry: Mapped[float] = mapped_column(Float)
+    disgust: Mapped[float] = mapped_column(Float)
+    fear: Mapped[float] = mapped_column(Float)
+    happy: Mapped[float] = mapped_column(Float)
+    sad: Mapped[float] = mapped_column(Float)
+    surprise: Mapped[float] = mapped_column(Float)
+    neutral: Mapped[float] = mapped_column(Float)
+    valence: Mapped[float] = mapped_column(Float)
+    arousal: Mapped[float] = mapped_column(Float)
+    top_emotion: Mapped[str] = mapped_column(String(16))
+    corrected_emotion: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the user's correction
+    source: Mapped[str] = mapped_column(String(16))  # live | photo | manual
+    model_version: Mapped[str] = mapped_column(String(64))
+    face_count: Mapped[int] = mapped_column(SmallInteger, default=1)
+    client_event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # idempotent retries
+    image_path: Mapped[str | None] = mapped_column(String(255), nullable=True)  # only if the user opted in
+
+
+class Track(Base):
+    """A catalog track. ``spotify_id`` is None for starter tracks written by us (rendered as a search link)."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (Index("ix_tracks_valence_energy", "valence", "energy"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spotify_id: Mapped[str | None] = mapped_column(String(22), unique=True, nullable=True)
+    title: Mapped[str] = mapped_column(String(255))
+    artists: Mapped[str] = mapped_column(String(512))  # ";"-separated
+    album: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    genre: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    mood_tag: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    popularity: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    explicit: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    valence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    energy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    danceability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    acousticness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    instrumentalness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    speechiness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    liveness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    loudness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tempo: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(64))  # e.g. "starter", "spotify_tracks_dataset", "data_moods"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Recommendation(Base):
+    __tablename__ = "recommendations"
+    __table_args__ = (Index("ix_recommendations_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    mood_event_id: Mapped[int | None] = mapped_column(ForeignKey("mood_events.id", ondelete="CASCADE"), nullable=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    strategy: Mapped[str] = mapped_column(String(16))  # match | lift | calm | energize
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    explanation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Feedback(Base):
+    """A user's latest like (+1) or dislike (-1) of a track; one row per (user, track)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("user_id", "track_id", name="uq_feedback_user_id_track_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="SET NULL"), nullable=True
+    )
+    value: Mapped[int] = mapped_column(SmallInteger)  # +1 like, -1 dislike
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
