@@ -1,0 +1,37 @@
+"""Shared test plumbing.
+
+Suites that need a server (MySQL), a browser (Chromium) or ``../shared/data`` skip with a clear
+reason where those are missing -- unless ``AWSOME_REQUIRE_ALL=1`` (set by ``.ci/run``), where the
+same condition fails the test instead, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+REQUIRE_ALL = os.environ.get("AWSOME_REQUIRE_ALL", "") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip the current test with *reason*, or fail it when CI requires every suite to run."""
+    if REQUIRE_ALL:
+        pytest.fail(f"AWSOME_REQUIRE_ALL=1 but: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_data_path(*parts: str) -> Path:
+    """Path under ../shared/data, or skip/fail when it is not there."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        skip_or_fail(f"{path} not found (../shared/data is only on development and CI machines)")
+    return path
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    return shared_data_path()
