@@ -19,9 +19,7 @@ from awsome_core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COOKIE_KEY = "dev-only-insecure-cookie-key-change-me"
-DEFAULT_CATALOG_URL = (
-    "https://huggingface.co/datasets/maharshipandya/spotify-tracks-dataset/resolve/main/dataset.csv"
-)
+DEFAULT_CATALOG_URL = "https://huggingface.co/datasets/maharshipandya/spotify-tracks-dataset/resolve/main/dataset.csv"
 
 
 def _setting(default: Any, doc: str, *, secret: bool = False) -> Any:
@@ -37,7 +35,9 @@ class Settings:
     database_url: str = _setting("", "SQLAlchemy URL; empty means `sqlite:///<data_dir>/awsome.db`", secret=True)
     model_path: Path = _setting(PROJECT_ROOT / "models" / "emotion.tflite", "Emotion model (TFLite) to serve")
     log_level: str = _setting("INFO", "Python logging level")
-    cookie_key: str = _setting(DEFAULT_COOKIE_KEY, "Key that signs the login cookie (required in production)", secret=True)
+    cookie_key: str = _setting(
+        DEFAULT_COOKIE_KEY, "Key that signs the login cookie (required in production)", secret=True
+    )
     cookie_name: str = _setting("awsome_auth", "Name of the login cookie")
     cookie_expiry_days: float = _setting(7.0, "Days a login cookie stays valid")
     max_failed_logins: int = _setting(5, "Wrong passwords in a row before an account is locked")
@@ -77,7 +77,9 @@ class Settings:
         """Refuse settings that would be unsafe; raise :class:`ConfigError` with a readable reason."""
         if self.env not in ("development", "production"):
             raise ConfigError(f"AWSOME_ENV must be 'development' or 'production', not {self.env!r}")
-        if self.is_production and (not self.cookie_key or self.cookie_key == DEFAULT_COOKIE_KEY or len(self.cookie_key) < 16):
+        if self.is_production and (
+            not self.cookie_key or self.cookie_key == DEFAULT_COOKIE_KEY or len(self.cookie_key) < 16
+        ):
             raise ConfigError(
                 "Production mode needs a secret cookie key of at least 16 characters: "
                 "set AWSOME_COOKIE_KEY or cookie_key in .streamlit/secrets.toml"

@@ -63,12 +63,23 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(100))  # bcrypt, 60 chars
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     store_images: Mapped[bool] = mapped_column(Boolean, default=False)  # opt-in on the Account page
-    session_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on logout-everywhere / password change
+    # Login cookies issued before this instant are refused (set on logout and password change).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key: ``user:<username>`` (also for names that don't exist, so the lockout
+    message reveals nothing) and ``client:<address>``. See awsome_core/auth.py."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class MoodEvent(Base):

@@ -47,7 +47,12 @@ FERPLUS_NF_COLUMN = 9
 @dataclass
 class TrainConfig:
     data_dir: str = "../shared/data/fer2013"  # holds fer2013_train.npz and fer2013_val.npz
-    widths: tuple[int, ...] = (48, 96, 192, 384)  # channels per VGG block (2 convs each, then 2x2 max-pool); 2.8M params
+    widths: tuple[int, ...] = (
+        48,
+        96,
+        192,
+        384,
+    )  # channels per VGG block (2 convs each, then 2x2 max-pool); 2.8M params
     convs_per_block: int = 2
     dense_units: int = 384
     dropout: float = 0.4
@@ -220,7 +225,9 @@ def predict_probabilities(backbone: Any, x: np.ndarray, *, tta: bool = False, ba
 
 def git_sha() -> str:
     try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True, stderr=subprocess.DEVNULL).strip()
+        return subprocess.check_output(
+            ["git", "rev-parse", "--short", "HEAD"], text=True, stderr=subprocess.DEVNULL
+        ).strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -306,7 +313,9 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="awsome train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="awsome train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="vgg", choices=sorted(PRESETS))
     parser.add_argument("--out", type=Path, default=None, help="run directory (default runs/<config>)")
     parser.add_argument("--data-dir", default=None)

@@ -1,0 +1,46 @@
+"""``awsome db``: database migrations.
+
+    awsome db upgrade [--url URL]   # migrate to the newest revision (the Docker entrypoint runs this)
+    awsome db current [--url URL]   # print the database's revision and the newest one
+
+The URL defaults to ``AWSOME_DATABASE_URL`` (or the SQLite file under ``AWSOME_DATA_DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy import make_url
+
+from awsome_core.config import Settings
+from awsome_core.storage.db import current_revision, head_revision, upgrade_database
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="awsome db", description="Database migrations (Alembic).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("upgrade", "migrate the database to the newest revision"),
+        ("current", "print the database's revision and the newest one"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--url", help="SQLAlchemy URL (default: AWSOME_DATABASE_URL or the SQLite file)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    url: str = args.url or Settings.load().effective_database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    if args.command == "upgrade":
+        upgrade_database(url)
+        logger.info("database %s is at revision %s (head)", shown, head_revision())
+        return 0
+    current, head = current_revision(url), head_revision()
+    state = "up to date" if current == head else "needs `awsome db upgrade`"
+    sys.stdout.write(f"{current or 'none'} (head: {head}, {state})\n")
+    return 0

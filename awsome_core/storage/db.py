@@ -1,0 +1,198 @@
+"""Engines, sessions and migrations for SQLite (the default) and MySQL/MariaDB.
+
+One :func:`make_engine` per process, one :func:`make_sessionmaker` over it; repository functions
+get a session passed in. The schema changes only through Alembic: :func:`upgrade_database` runs
+``alembic upgrade head`` from code (``awsome db upgrade``, the Docker entrypoint), holding a MySQL
+named lock so that several replicas starting at once migrate one after the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
+
+from awsome_core.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+logger = logging.getLogger(__name__)
+# NOTE: Alembic (imported lazily, only to migrate) logs a dozen INFO lines about its plugins on import.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_NAME = "awsome_migrate"
+MIGRATION_LOCK_TIMEOUT_S = 60
+#: Read/write timeout of migration connections: waiting for the lock, then DDL on big tables.
+MIGRATION_READ_TIMEOUT_S = 3600
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+#: Errors that mean "the server cannot be reached / is busy", not "the query is wrong".
+_CONNECTION_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def make_engine(url: str | URL, *, read_timeout_s: int = 15) -> Engine:
+    """Return an engine for *url* (``sqlite:///path`` or ``mysql+pymysql://user:pass@host/db``).
+
+    MySQL: utf8mb4, 5 s connect / *read_timeout_s* read and write timeouts (migrations pass a
+    longer one: they wait for a lock and run DDL), 10 s wait for a pooled connection.
+    SQLite: creates the file's directory; every connection has foreign keys on, WAL journaling and
+    a busy timeout. Connections are checked before use (``pool_pre_ping``) and recycled after 30 min.
+    """
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    backend = parsed.get_backend_name()
+    if backend in ("mysql", "mariadb"):
+        kwargs["pool_timeout"] = 10
+        kwargs["connect_args"] = {
+            "connect_timeout": 5,
+            "read_timeout": read_timeout_s,
+            "write_timeout": read_timeout_s,
+            "charset": "utf8mb4",
+        }
+    elif backend == "sqlite":
+        _create_sqlite_directory(parsed)
+        kwargs["connect_args"] = {"check_same_thread": False}  # the pool hands connections across threads
+    engine = create_engine(parsed, **kwargs)
+    if backend == "sqlite":
+        event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory: objects stay readable after commit (``expire_on_commit=False``)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def check_database(engine: Engine) -> None:
+    """Open a connection and run ``SELECT 1``; raise :class:`StorageUnavailable` if that fails."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except _CONNECTION_ERRORS as e:
+        logger.warning("database %s unreachable: %s", _safe_url(engine.url), e)
+        raise StorageUnavailable() from e
+
+
+def upgrade_database(url: str) -> None:
+    """Migrate the database at *url* to the newest revision (``alembic upgrade head``); idempotent.
+
+    Works from any working directory: the Alembic configuration is built in code. On MySQL the
+    upgrade holds the named lock ``awsome_migrate`` (see :func:`migration_lock`).
+    Raises :class:`StorageUnavailable` if the database cannot be reached.
+    """
+    from alembic import command
+
+    engine = make_engine(url, read_timeout_s=MIGRATION_READ_TIMEOUT_S)
+    try:
+        check_database(engine)
+        with engine.connect() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            logger.info("migrating %s to head", _safe_url(engine.url))
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str) -> str | None:
+    """Return the revision the database at *url* is at, or None if it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        check_database(engine)
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    """Return the newest revision shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise RuntimeError(f"no Alembic revisions found in {MIGRATIONS_DIR}")
+    return head
+
+
+def alembic_config(url: str) -> Config:
+    """Return an Alembic configuration pointing at the packaged migrations, for *url*.
+
+    The URL travels in ``config.attributes["url"]`` (not the ini options, which would treat a
+    ``%`` in a password as interpolation); ``migrations/env.py`` reads it from there.
+    """
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["url"] = url
+    return config
+
+
+@contextmanager
+def migration_lock(connection: Connection, *, timeout_s: int = MIGRATION_LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold MySQL's named lock ``awsome_migrate`` for the duration (no-op on other databases).
+
+    Named locks belong to the connection, not the transaction, so the migration may commit freely
+    inside; its read timeout must exceed *timeout_s* (see :data:`MIGRATION_READ_TIMEOUT_S`).
+    Raises :class:`StorageUnavailable` if another process holds the lock for *timeout_s* seconds.
+    """
+    if connection.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    got = connection.execute(
+        text("SELECT GET_LOCK(:name, :timeout)"), {"name": MIGRATION_LOCK_NAME, "timeout": timeout_s}
+    ).scalar()
+    connection.commit()  # end the autobegun transaction: Alembic must manage its own
+    if got != 1:
+        raise StorageUnavailable(
+            f"Another process has been migrating the database for over {timeout_s} s; try again later."
+        )
+    logger.debug("acquired migration lock %s", MIGRATION_LOCK_NAME)
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        raise
+    finally:
+        try:
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK_NAME})
+            connection.commit()
+        except SQLAlchemyError as e:  # the server drops the lock with the connection anyway
+            logger.warning("could not release migration lock: %s", e)
+
+
+def _create_sqlite_directory(url: URL) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # NOTE: SQLite turns foreign keys off by default, per connection; WAL lets readers and one
+    # writer work at once, and busy_timeout makes a second writer wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _safe_url(url: URL) -> str:
+    return url.render_as_string(hide_password=True)

@@ -1,0 +1,49 @@
+"""Account: your details, password change, privacy choice and sign-out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from awsome_core import auth
+from awsome_core.errors import AuthError
+from awsome_core.storage import repository
+from awsome_core.text import escape_markdown
+from ui.runtime import db_session, show_errors
+from ui.session import current_user_id, sign_in, sign_out
+
+st.title("Account")
+user_id = current_user_id()
+with show_errors("Loading your account"), db_session() as session:
+    user = repository.get_user(session=session, user_id=user_id) if user_id is not None else None
+    if user is None:
+        st.warning("Your account could not be found.")
+        st.stop()
+    st.markdown(f"**Name:** {escape_markdown(user.display_name)}  \n**Username:** {escape_markdown(user.username)}")
+    keep = st.toggle(
+        "Keep the photos I analyse (off: only the emotion probabilities are stored)",
+        value=bool(user.store_images),
+        key="store-images",
+    )
+    if keep != bool(user.store_images):
+        user.store_images = keep
+        session.commit()
+        st.toast("Saved.")
+
+st.subheader("Change password")
+with st.form("change-password", clear_on_submit=True):
+    old = st.text_input("Current password", type="password", key="pw-old")
+    new = st.text_input("New password", type="password", key="pw-new")
+    repeat = st.text_input("Repeat new password", type="password", key="pw-new2")
+    if st.form_submit_button("Change password"):
+        with show_errors("Changing your password"):
+            if new != repeat:
+                raise AuthError("The two new passwords differ.")
+            with db_session() as session:
+                changed = auth.change_password(session=session, user_id=user_id, old_password=old, new_password=new)
+            sign_in(changed)  # other devices are signed out; this one gets a fresh cookie
+            st.success("Password changed. Other devices have been signed out.")
+
+st.subheader("Sign out")
+if st.button("Sign out of AWSome", key="account-sign-out"):
+    sign_out()
+    st.rerun()

@@ -1,0 +1,63 @@
+"""Small Playwright helpers for driving Streamlit pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+PAGES = ("Live camera", "Photo", "History", "Account", "About")
+
+
+def wait_idle(page: Any, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def visible(page: Any, label: str) -> Any:
+    return page.get_by_label(label, exact=True).filter(visible=True)
+
+
+def register(page: Any, username: str, name: str, password: str) -> None:
+    page.get_by_role("tab", name="Create account").click()
+    visible(page, "Username").fill(username)
+    visible(page, "Your name").fill(name)
+    visible(page, "Password").fill(password)
+    visible(page, "Repeat password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+
+
+def sign_in(page: Any, username: str, password: str) -> None:
+    page.get_by_role("tab", name="Sign in").click()
+    visible(page, "Username").fill(username)
+    visible(page, "Password").fill(password)
+    page.get_by_test_id("stBaseButton-secondaryFormSubmit").or_(
+        page.get_by_test_id("stBaseButton-primaryFormSubmit")
+    ).filter(visible=True).filter(has_text="Sign in").click()
+
+
+def expect_signed_in(page: Any) -> None:
+    nav = page.get_by_test_id("stSidebarNav")
+    for title in PAGES:
+        expect(nav.get_by_text(title, exact=True)).to_be_visible(timeout=30_000)
+
+
+def expect_signed_out(page: Any) -> None:
+    expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").first.click()
+    expect_signed_out(page)
+
+
+def wait_for_cookie(page: Any, name: str = "awsome_auth", timeout_ms: int = 15_000) -> None:
+    waited = 0
+    while waited < timeout_ms:
+        if any(c["name"] == name for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(250)
+        waited += 250
+    raise AssertionError(f"cookie {name!r} was not set within {timeout_ms} ms")

@@ -1,0 +1,73 @@
+"""Cached resources for the Streamlit process: settings, database sessions, error display."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
+
+from awsome_core.config import Settings
+from awsome_core.errors import AwsomeError, StorageUnavailable
+from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+
+logger = logging.getLogger(__name__)
+
+
+def _secrets_mapping() -> dict[str, Any]:
+    try:
+        return dict(st.secrets.get("awsome", {}))
+    except (FileNotFoundError, KeyError):  # no secrets.toml: defaults and environment only
+        return {}
+    except Exception:  # malformed secrets.toml
+        logger.exception("could not read .streamlit/secrets.toml")
+        return {}
+
+
+@st.cache_resource
+def get_settings() -> Settings:
+    """Settings from the environment and ``[awsome]`` in secrets.toml (raises ConfigError when unsafe)."""
+    return Settings.load(_secrets_mapping())
+
+
+@st.cache_resource
+def get_sessionmaker() -> sessionmaker[Session]:
+    settings = get_settings()
+    url = settings.effective_database_url
+    if not settings.is_production:
+        # Development convenience: a fresh checkout gets its schema without a separate step.
+        # Production runs `alembic upgrade head` once in the container entrypoint.
+        upgrade_database(url)
+    return make_sessionmaker(make_engine(url))
+
+
+@contextlib.contextmanager
+def db_session() -> Iterator[Session]:
+    """A session whose connection failures surface as :class:`StorageUnavailable`."""
+    try:
+        with get_sessionmaker()() as session:
+            yield session
+    except (OperationalError, PoolTimeout) as e:
+        logger.warning("database unavailable: %s", type(e).__name__)
+        raise StorageUnavailable() from e
+    except DBAPIError as e:
+        if e.connection_invalidated:
+            raise StorageUnavailable() from e
+        raise
+
+
+@contextlib.contextmanager
+def show_errors(what: str = "That") -> Iterator[None]:
+    """Show an AwsomeError as a warning and anything else as a generic error: never a traceback."""
+    try:
+        yield
+    except AwsomeError as e:
+        st.warning(str(e))
+    except Exception:
+        logger.exception("unexpected error")
+        st.error(f"{what} did not work because of an error on our side. It has been logged; please try again.")
