@@ -204,6 +204,24 @@ def backbone_of(model: Any) -> Any:
     return model.get_layer("awsome_fer")
 
 
+def reseed(model: Any, seed: int) -> None:
+    """Set every random layer's seed state (augmentation, dropout) from *seed*.
+
+    Called at the start of each epoch with a value derived from (config seed, epoch), so a run
+    resumed from a checkpoint draws exactly the random numbers an uninterrupted run would.
+    """
+    import keras
+
+    generators = [
+        value
+        for layer in model._flatten_layers(include_self=True, recursive=True)
+        for value in vars(layer).values()
+        if isinstance(value, keras.random.SeedGenerator)
+    ]
+    for i, generator in enumerate(generators):
+        generator.state.assign(np.array([(seed + 7919 * i) % 2**32, 0], dtype=generator.state.dtype))
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -279,6 +297,7 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
     while state["epoch"] < cfg.epochs:
         epoch = state["epoch"]
         t0 = time.time()
+        reseed(model, cfg.seed * 1000 + epoch)
         hist = model.fit(make_dataset(x_tr, t_tr, cfg, epoch=epoch), epochs=1, verbose=0)
         train_seconds = time.time() - t0
         probs = predict_probabilities(backbone_of(model), x_va[..., 0])

@@ -9,10 +9,21 @@ from playwright.sync_api import expect
 PAGES = ("Live camera", "Photo", "History", "Account", "About")
 
 
-def wait_idle(page: Any, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+def wait_idle(page: Any, timeout_ms: int = 30_000, settle_ms: int = 1_500) -> None:
+    """Wait until Streamlit has stopped running the script for *settle_ms* in a row.
+
+    The cookie component reports back once after a page load and that triggers one more run;
+    a form submitted during it can be lost, so tests wait for the app to settle first.
+    """
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    quiet = waited = 0
+    while quiet < settle_ms:
+        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        quiet = 0 if running else quiet + 250
+        page.wait_for_timeout(250)
+        waited += 250
+        if waited > timeout_ms:
+            raise AssertionError("the app kept running for longer than the timeout")
 
 
 def visible(page: Any, label: str) -> Any:
@@ -20,6 +31,7 @@ def visible(page: Any, label: str) -> Any:
 
 
 def register(page: Any, username: str, name: str, password: str) -> None:
+    wait_idle(page)
     page.get_by_role("tab", name="Create account").click()
     visible(page, "Username").fill(username)
     visible(page, "Your name").fill(name)
@@ -29,12 +41,11 @@ def register(page: Any, username: str, name: str, password: str) -> None:
 
 
 def sign_in(page: Any, username: str, password: str) -> None:
+    wait_idle(page)
     page.get_by_role("tab", name="Sign in").click()
     visible(page, "Username").fill(username)
     visible(page, "Password").fill(password)
-    page.get_by_test_id("stBaseButton-secondaryFormSubmit").or_(
-        page.get_by_test_id("stBaseButton-primaryFormSubmit")
-    ).filter(visible=True).filter(has_text="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).filter(visible=True).click()
 
 
 def expect_signed_in(page: Any) -> None:

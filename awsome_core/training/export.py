@@ -1,0 +1,378 @@
+"""Export a training checkpoint to the serving model: ``models/emotion.tflite`` + ``models/emotion.json``.
+
+Run commands::
+
+    awsome export --checkpoint runs/vgg/best.keras --out models/
+    awsome evaluate --data ../shared/data/fer2013/fer2013_val.npz --tta --update-card   # fills the figures
+    awsome export --render-card models/emotion.json   # re-render models/README.md from the card only
+
+Steps: load the ``.keras`` training model (augmentation + the nested ``awsome_fer`` backbone), rebuild the
+backbone under a float32 policy (it was trained under ``mixed_bfloat16``) and copy its weights, convert with
+``TFLiteConverter.from_keras_model`` and dynamic-range int8 quantization, then check the TFLite outputs
+against Keras on real PublicTest faces (``from_concrete_functions`` once wrote a NaN model silently, see
+MEASUREMENTS.md). The card (``emotion.json``) holds labels, input shape and range, the training config,
+epochs, training time and hardware; ``awsome evaluate --update-card`` adds the evaluation figures, and
+``models/README.md`` is always rendered from the card (:func:`render_model_card`), never typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from awsome_core.emotions import EMOTIONS
+from awsome_core.errors import ModelError
+from awsome_core.vision.classifier import INPUT_SHAPE, EmotionClassifier
+
+logger = logging.getLogger(__name__)
+
+BACKBONE_NAME = "awsome_fer"
+VERIFY_ROWS = 500
+MIN_AGREEMENT = 0.99
+KNOWN_WEAKNESSES = (
+    "FER2013 holds web images of mostly frontal adult faces, 48×48 grayscale: expect lower accuracy on profiles, "
+    "strong head rotation, poor light, occlusion (glasses, masks, hands) and children. The data set records no "
+    "demographics, so accuracy across groups was not measured.",
+    "Labels are noisy: FER2013 labels and the FERPlus crowd majority agree on only about 63% of rows "
+    "(fear 13%, disgust 30%, sad 41%), which caps every model's figures on these classes.",
+    "disgust has 436 training and 56 PublicTest images: its figures are unreliable and it is rarely predicted.",
+    "The model reads a facial expression, not a felt emotion: a posed smile is 'happy'.",
+    "Accuracy depends on the crop: the app frames BlazeFace boxes the way FER2013 crops faces "
+    "(awsome_core.vision.detector.SPECS, measured on FER2013 itself); tighter or looser crops lowered accuracy.",
+)
+
+
+def load_float32_backbone(checkpoint: Path) -> tuple[Any, Any]:
+    """Return ``(float32 backbone, original backbone)`` from a ``.keras`` training checkpoint.
+
+    The float32 copy is rebuilt from the backbone's config with every ``mixed_bfloat16`` policy replaced
+    by ``float32``, then given the same weights (mixed-precision variables are float32 already).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    if not Path(checkpoint).is_file():
+        raise ModelError(f"No checkpoint at {checkpoint}")
+    model = keras.saving.load_model(checkpoint, compile=False)
+    try:
+        original = model.get_layer(BACKBONE_NAME)
+    except ValueError:
+        original = model  # already an inference model
+    config = _float32_config(original.get_config())
+    keras.mixed_precision.set_global_policy("float32")
+    clone = keras.Model.from_config(config)
+    clone.set_weights(original.get_weights())
+    return clone, original
+
+
+def _float32_config(config: Any) -> Any:
+    """Copy of a Keras config with each mixed-precision dtype policy replaced by float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name", "")).startswith(
+            "mixed"
+        ):
+            return {**config, "config": {**config["config"], "name": "float32"}}
+        return {k: _float32_config(v) for k, v in config.items()}
+    if isinstance(config, list):
+        return [_float32_config(v) for v in config]
+    return config
+
+
+def convert(model: Any, *, quantize: bool = True) -> bytes:
+    """TFLite flatbuffer of a Keras model; ``quantize`` applies dynamic-range int8 weights."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # Keras prints the saved signature
+        flatbuffer = converter.convert()
+    logger.debug("converter output: %s", printed.getvalue())
+    return flatbuffer
+
+
+def verification_faces(data: Path | None, rows: int = VERIFY_ROWS) -> tuple[np.ndarray, str]:
+    """Real faces for the Keras-vs-TFLite check: the first *rows* of *data*, else random noise."""
+    if data is not None and Path(data).is_file():
+        with np.load(data) as d:
+            return d["x"][:rows], f"{Path(data).name}[:{rows}]"
+    logger.warning("no data file for verification; comparing on random pixels only")
+    return np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8), "random pixels (64)"
+
+
+def compare(reference: np.ndarray, other: np.ndarray) -> dict[str, float]:
+    """Max abs difference and argmax agreement of two N×7 probability arrays."""
+    return {
+        "max_abs_diff": round(float(np.abs(reference - other).max()), 6),
+        "argmax_agreement": round(float((reference.argmax(1) == other.argmax(1)).mean()), 4),
+    }
+
+
+def run_info(checkpoint: Path) -> dict[str, Any]:
+    """Training facts from the run directory beside the checkpoint (config.json, state.json, log.jsonl)."""
+    run = Path(checkpoint).parent
+    config = _read_json(run / "config.json")
+    state = _read_json(run / "state.json")
+    log = [json.loads(line) for line in _read_text(run / "log.jsonl").splitlines() if line.strip()]
+    epoch = state.get("best_epoch") if Path(checkpoint).name == "best.keras" else state.get("epoch")
+    epoch = int(epoch or (log[-1]["epoch"] if log else 0))
+    upto = [r for r in log if r["epoch"] <= epoch]
+    return {
+        "run": "/".join(run.resolve().parts[-2:]),  # e.g. runs/vgg, wherever the copy was read from
+        "checkpoint": Path(checkpoint).name,
+        "epoch": epoch,
+        "epochs_run": int(state.get("epoch", len(log))),
+        "epochs_planned": config.get("epochs"),
+        "seconds_to_epoch": round(sum(r.get("epoch_seconds", 0.0) for r in upto), 1),
+        "val_acc_at_epoch": next((r["val_acc"] for r in upto if r["epoch"] == epoch), None),
+        "train_acc_at_epoch": next((r["train_acc"] for r in upto if r["epoch"] == epoch), None),
+        "images_per_second": round(float(np.median([r["images_per_second"] for r in upto])), 1) if upto else None,
+        "config": config,
+    }
+
+
+def hardware_description() -> str:
+    """CPU model and core count of this machine (where training and export ran, unless told otherwise)."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPU cores ({model}), no GPU"
+
+
+def build_card(
+    *, tflite: bytes, info: dict[str, Any], checks: dict[str, Any], params: int, hardware: str
+) -> dict[str, Any]:
+    """The model card dictionary written to ``emotion.json`` (evaluation figures added later)."""
+    sha = hashlib.sha256(tflite).hexdigest()
+    preset = info["config"].get("preset", "fer")
+    return {
+        "schema": 1,
+        "model_version": f"fer-{preset}-e{info['epoch']}-{sha[:8]}",
+        "file": "emotion.tflite",
+        "sha256": sha,
+        "labels": list(EMOTIONS),
+        "input_shape": list(INPUT_SHAPE),
+        "input_dtype": "float32",
+        "input_range": [0, 255],
+        "input": "grayscale face crop resized to 48×48, raw pixel values 0..255 (the model rescales them)",
+        "output": "7 softmax probabilities in label order",
+        "runtime": "TFLite flatbuffer, dynamic-range int8 weights; served with ai-edge-litert, 1 thread",
+        "parameters": int(params),
+        "data": {
+            "train": "FER2013 Training (28,709 rows; rows FERPlus marks not-a-face dropped), "
+            "targets mixed with FERPlus vote distributions",
+            "validation": "FER2013 PublicTest (3,589 rows), used to pick the checkpoint",
+            "test": "FER2013 PrivateTest is held out outside this repository",
+        },
+        "training": {**info, "hardware": hardware},
+        "export": {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **checks},
+        "evaluation": {},
+        "known_weaknesses": list(KNOWN_WEAKNESSES),
+    }
+
+
+def export(
+    checkpoint: Path, out_dir: Path, *, data: Path | None, hardware: str, quantize: bool = True
+) -> dict[str, Any]:
+    """Convert, verify and write ``emotion.tflite`` + ``emotion.json`` + ``README.md`` into *out_dir*."""
+    from awsome_core.training.train import predict_probabilities
+
+    backbone, original = load_float32_backbone(checkpoint)
+    tflite = convert(backbone, quantize=quantize)
+    faces, source = verification_faces(data)
+    keras_probs = predict_probabilities(backbone, faces)
+    lite = EmotionClassifier(model_content=tflite, card={"labels": list(EMOTIONS), "input_shape": list(INPUT_SHAPE)})
+    lite_probs = lite.predict(faces).astype(np.float64)
+    checks = {
+        "verified_on": source,
+        "quantization": "dynamic-range int8" if quantize else "none (float32)",
+        "tflite_vs_keras_float32": compare(keras_probs, lite_probs),
+        "keras_float32_vs_bfloat16": compare(predict_probabilities(original, faces), keras_probs),
+    }
+    logger.info("export checks: %s", json.dumps(checks))
+    if not np.isfinite(lite_probs).all() or checks["tflite_vs_keras_float32"]["argmax_agreement"] < MIN_AGREEMENT:
+        raise ModelError(
+            f"The TFLite model disagrees with Keras: {checks['tflite_vs_keras_float32']}; nothing written."
+        )
+    card = build_card(
+        tflite=tflite, info=run_info(checkpoint), checks=checks, params=backbone.count_params(), hardware=hardware
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "emotion.tflite").write_bytes(tflite)
+    write_card(out_dir / "emotion.json", card)
+    return card
+
+
+def write_card(path: Path, card: dict[str, Any]) -> None:
+    """Write the card JSON and re-render the README beside it."""
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_readme(path)
+
+
+def write_readme(card_path: Path) -> Path:
+    """Render ``README.md`` beside *card_path* (``emotion.json``) and return its path."""
+    card = json.loads(Path(card_path).read_text(encoding="utf-8"))
+    model = Path(card_path).with_name(card.get("file", "emotion.tflite"))
+    size = f"{model.stat().st_size / 1e6:.2f} MB" if model.is_file() else "missing"
+    readme = Path(card_path).with_name("README.md")
+    readme.write_text(render_model_card(card, model_size=size), encoding="utf-8")
+    return readme
+
+
+def render_model_card(card: dict[str, Any], *, model_size: str = "?") -> str:
+    """Markdown model card from the ``emotion.json`` dictionary (every figure comes from the card)."""
+    t = card.get("training", {})
+    lines = [
+        "# AWSome emotion model: model card",
+        "",
+        "_Rendered from `emotion.json` by `awsome export` / `awsome evaluate --update-card`; do not edit by hand._",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| model version | `{card.get('model_version')}` |",
+        f"| file | `{card.get('file')}` ({model_size}, sha256 `{str(card.get('sha256', ''))[:16]}…`) |",
+        f"| labels (output order) | {', '.join(card.get('labels', []))} |",
+        f"| input | shape {card.get('input_shape')}, {card.get('input_dtype')}: {card.get('input')} |",
+        f"| output | {card.get('output')} |",
+        f"| runtime | {card.get('runtime')} |",
+        f"| parameters | {card.get('parameters', 0):,} |",
+        "",
+        "## Data",
+        "",
+        *[f"- {k}: {v}" for k, v in card.get("data", {}).items()],
+        "",
+        *_render_training(t),
+        *_render_evaluation(card.get("evaluation", {})),
+        "## Export checks",
+        "",
+        *[f"- {k}: {v}" for k, v in card.get("export", {}).items()],
+        "",
+        "## Known weaknesses",
+        "",
+        *_weak_classes(card),
+        *[f"- {w}" for w in card.get("known_weaknesses", [])],
+        "",
+        "## Face detector",
+        "",
+        "`face_detection_*.tflite` are Google MediaPipe's BlazeFace models (Apache-2.0, see `NOTICE-mediapipe.md`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _render_training(t: dict[str, Any]) -> list[str]:
+    return [
+        "## Training",
+        "",
+        f"- checkpoint `{t.get('run')}/{t.get('checkpoint')}`: epoch {t.get('epoch')}"
+        f"{' (best on PublicTest)' if t.get('checkpoint') == 'best.keras' else ''} of {t.get('epochs_run')} run, "
+        f"{t.get('epochs_planned')} planned",
+        f"- training time to that epoch: {t.get('seconds_to_epoch', 0) / 3600:.1f} h "
+        f"({t.get('images_per_second')} images/s median) on {t.get('hardware')}",
+        f"- Keras accuracy at that epoch: PublicTest {_pct(t.get('val_acc_at_epoch'))}, "
+        f"training (augmented) {_pct(t.get('train_acc_at_epoch'))}",
+        "- config: " + ", ".join(f"`{k}={v}`" for k, v in t.get("config", {}).items() if k != "extra"),
+        "",
+    ]
+
+
+def _render_evaluation(evaluation: dict[str, Any]) -> list[str]:
+    lines = ["## Evaluation", ""]
+    if not evaluation:
+        return [*lines, "_Not evaluated yet: run `awsome evaluate --data FILE.npz --tta --update-card`._", ""]
+    for name, entry in evaluation.items():
+        plain, tta = entry["plain"], entry.get("tta")
+        lines += [f"### {name} ({entry['rows']} rows, {entry.get('evaluated', '')})", ""]
+        lines += [f"Accuracy **{_pct(plain['accuracy'])}** without TTA"]
+        lines[-1] += f", **{_pct(tta['accuracy'])}** with {entry.get('tta_mode', 'flip')} TTA." if tta else "."
+        lines += [
+            "",
+            "| emotion | support | recall | precision | F1 | recall (TTA) |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for i, label in enumerate(plain["labels"]):
+            tta_recall = _pct(tta["recall"][i]) if tta else "–"
+            lines.append(
+                f"| {label} | {plain['support'][i]} | {_pct(plain['recall'][i])} | {_pct(plain['precision'][i])} "
+                f"| {plain['f1'][i]:.3f} | {tta_recall} |"
+            )
+        lines += ["", "Confusion matrix (rows: true label, columns: predicted), without TTA:", ""]
+        lines += ["| | " + " | ".join(plain["labels"]) + " |", "| --- |" + " --- |" * len(plain["labels"])]
+        lines += [
+            f"| {lab} | " + " | ".join(map(str, row)) + " |"
+            for lab, row in zip(plain["labels"], plain["confusion"], strict=True)
+        ]
+        lines.append("")
+    return lines
+
+
+def _weak_classes(card: dict[str, Any]) -> list[str]:
+    evaluation = card.get("evaluation", {})
+    if not evaluation:
+        return []
+    name, entry = next(iter(evaluation.items()))
+    plain = entry["plain"]
+    weak = [f"{lab} {_pct(r)}" for lab, r in zip(plain["labels"], plain["recall"], strict=True) if r < 0.6]
+    return [f"- Classes recalled below 60% on {name}: {', '.join(weak)}."] if weak else []
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * float(value):.1f}%" if value is not None else "?"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
+    return json.loads(text) if text else {}
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="awsome export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--checkpoint", type=Path, default=Path("runs/vgg/best.keras"))
+    parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument(
+        "--data", type=Path, default=None, help="npz for the Keras-vs-TFLite check (default: the run's PublicTest)"
+    )
+    parser.add_argument("--hardware", default=None, help="describe the training machine (default: this one)")
+    parser.add_argument("--no-quantize", action="store_true", help="write a float32 model (4× larger, slower)")
+    parser.add_argument(
+        "--render-card", type=Path, default=None, help="only re-render README.md from this emotion.json"
+    )
+    args = parser.parse_args(argv)
+    if args.render_card:
+        write_readme(args.render_card)
+        return 0
+    data = args.data
+    if data is None:
+        data_dir = _read_json(args.checkpoint.parent / "config.json").get("data_dir", "../shared/data/fer2013")
+        data = Path(data_dir) / "fer2013_val.npz"
+    card = export(
+        args.checkpoint,
+        args.out,
+        data=data,
+        hardware=args.hardware or hardware_description(),
+        quantize=not args.no_quantize,
+    )
+    logger.info("wrote %s (%s)", args.out / "emotion.tflite", card["model_version"])
+    return 0

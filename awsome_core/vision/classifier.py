@@ -1,0 +1,148 @@
+"""Emotion classification of 48×48 grayscale faces with the exported TFLite model.
+
+Conventions:
+
+* Input faces: ``uint8`` array N×48×48 (or one 48×48 face), grayscale, pixel values 0..255, cropped as
+  :func:`awsome_core.vision.analyze.crop_face` does. The model rescales pixels itself.
+* Output: ``float32`` N×7 probabilities in :data:`awsome_core.emotions.EMOTIONS` order
+  (angry, disgust, fear, happy, sad, surprise, neutral); each row sums to 1.
+
+The model runs on ai-edge-litert's interpreter (no TensorFlow import: ~66 MB instead of ~600 MB resident,
+see ``scripts/bench_vision.py``) with one thread, so several sessions share the CPU fairly. Beside
+``emotion.tflite`` lies ``emotion.json`` (the model card); :meth:`EmotionClassifier.load` refuses a model
+whose labels or input shape differ from this code's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from awsome_core.emotions import EMOTIONS
+from awsome_core.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+INPUT_SHAPE = (48, 48, 1)
+
+
+def card_path_for(model_path: Path) -> Path:
+    """The model card beside a model: ``emotion.tflite`` → ``emotion.json``."""
+    return Path(model_path).with_suffix(".json")
+
+
+def _interpreter(model_path: str | None, model_content: bytes | None, num_threads: int) -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover - fallback where only TensorFlow is installed
+        logger.warning("ai-edge-litert is not installed; falling back to tf.lite (imports TensorFlow)")
+        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+    return Interpreter(model_path=model_path, model_content=model_content, num_threads=num_threads)
+
+
+def check_card(card: dict[str, Any], *, source: str) -> None:
+    """Raise :class:`ModelError` unless the card's labels and input shape match this code."""
+    labels = tuple(card.get("labels") or ())
+    if labels != EMOTIONS:
+        raise ModelError(
+            f"The emotion model {source} was trained with labels {list(labels)}, "
+            f"but this app expects {list(EMOTIONS)}: export the model again with this version of AWSome."
+        )
+    shape = tuple(card.get("input_shape") or ())
+    if shape != INPUT_SHAPE:
+        raise ModelError(f"The emotion model {source} expects input {list(shape)}, this app feeds {list(INPUT_SHAPE)}.")
+
+
+class EmotionClassifier:
+    """A loaded emotion model. :meth:`predict` is thread-safe: one internal lock serializes the interpreter,
+    so one instance can serve the webrtc callback thread and the script thread at once."""
+
+    def __init__(
+        self,
+        *,
+        model_path: Path | None = None,
+        model_content: bytes | None = None,
+        card: dict[str, Any],
+        tta: bool = False,
+    ) -> None:
+        source = str(model_path) if model_path else "(in memory)"
+        check_card(card, source=source)
+        self._card = dict(card)
+        self.tta = tta
+        self._it = _interpreter(str(model_path) if model_path else None, model_content, num_threads=1)
+        self._it.allocate_tensors()
+        inp, out = self._it.get_input_details()[0], self._it.get_output_details()[0]
+        if tuple(int(v) for v in inp["shape"][1:]) != INPUT_SHAPE or int(out["shape"][-1]) != len(EMOTIONS):
+            raise ModelError(f"The emotion model {source} has input {inp['shape']} and output {out['shape']}.")
+        self._in, self._out, self._batch = inp["index"], out["index"], 1
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path | str, *, tta: bool = False) -> EmotionClassifier:
+        """Load ``path`` (a ``.tflite``) and check it against its card ``path.with_suffix('.json')``."""
+        path = Path(path)
+        card_path = card_path_for(path)
+        if not path.is_file():
+            raise ModelError(f"The emotion model is missing: {path} (run `awsome export`, see models/README.md).")
+        if not card_path.is_file():
+            raise ModelError(f"The emotion model's card is missing: {card_path}.")
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ModelError(f"The emotion model's card {card_path} cannot be read: {e}") from e
+        classifier = cls(model_path=path, card=card, tta=tta)
+        logger.info("loaded emotion model %s (%s)", path, classifier.model_version)
+        return classifier
+
+    @property
+    def model_version(self) -> str:
+        """The card's ``model_version`` (stored with every mood event)."""
+        return str(self._card.get("model_version", "unknown"))
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """A copy of the model card (``emotion.json``)."""
+        return dict(self._card)
+
+    def predict(self, faces: np.ndarray, *, tta: bool | None = None) -> np.ndarray:
+        """Probabilities (N×7 float32, EMOTIONS order) for N×48×48 uint8 grayscale faces.
+
+        :param tta: average with the mirrored face (test-time augmentation; twice the work);
+            defaults to the instance's ``tta`` flag.
+        """
+        x = np.asarray(faces)
+        if x.ndim == 2:
+            x = x[None]
+        if x.ndim == 4 and x.shape[-1] == 1:
+            x = x[..., 0]
+        if x.ndim != 3 or x.shape[1:] != INPUT_SHAPE[:2]:
+            raise ValueError(f"expected N×48×48 faces, got shape {np.asarray(faces).shape}")
+        if len(x) == 0:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        x = x.astype(np.float32)[..., None]
+        probs = self._run(x)
+        if self.tta if tta is None else tta:
+            probs = (probs + self._run(x[:, :, ::-1])) / 2
+        return probs
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            if len(x) != self._batch:
+                self._it.resize_tensor_input(self._in, [len(x), *INPUT_SHAPE], strict=False)
+                self._it.allocate_tensors()
+                self._batch = len(x)
+            self._it.set_tensor(self._in, np.ascontiguousarray(x))
+            self._it.invoke()
+            return self._it.get_tensor(self._out).astype(np.float32, copy=True)
+
+
+@lru_cache(maxsize=2)
+def get_classifier(path: str, tta: bool = False) -> EmotionClassifier:
+    """The process-wide classifier for *path*, loaded on first use (safe to share across threads)."""
+    return EmotionClassifier.load(path, tta=tta)

@@ -1,0 +1,67 @@
+"""``awsome predict IMAGE``: print the faces, boxes and emotion probabilities of a picture as JSON.
+
+Run commands::
+
+    awsome predict photo.jpg                       # the served model (AWSOME_MODEL_PATH)
+    awsome predict photo.jpg --model models/emotion.tflite --tta --max-faces 3
+
+Output (stdout, one JSON object)::
+
+    {"image": "photo.jpg", "width": 640, "height": 480, "model_version": "fer-vgg-e57-1a2b3c4d",
+     "faces": [{"box": {"x": 10, "y": 20, "w": 100, "h": 100, "score": 0.93, "angle": -4.0},
+                "emotion": "happy", "confidence": 0.87, "probabilities": {"angry": 0.01, ...}}]}
+
+Boxes are ``(x, y, w, h)`` in pixels of the decoded (EXIF-rotated, at most 1920 px) image; probabilities
+are in EMOTIONS order. Faces are listed largest first. No face gives ``"faces": []`` and exit code 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from awsome_core.config import Settings
+from awsome_core.errors import InvalidImage
+from awsome_core.vision.analyze import analyze_image
+from awsome_core.vision.classifier import EmotionClassifier
+from awsome_core.vision.image_io import decode_image
+
+logger = logging.getLogger(__name__)
+
+
+def predict_file(path: Path, *, classifier: EmotionClassifier, max_faces: int, max_bytes: int) -> dict[str, object]:
+    """The JSON-ready result for one image file."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InvalidImage(f"Cannot read {path}: {e.strerror or e}") from e
+    image = decode_image(data, max_bytes=max_bytes)
+    faces = analyze_image(image, classifier=classifier, max_faces=max_faces)
+    return {
+        "image": str(path),
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "model_version": classifier.model_version,
+        "faces": [face.as_dict() for face in faces],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="awsome predict", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("image", type=Path)
+    parser.add_argument("--model", type=Path, default=None, help="TFLite model (default: AWSOME_MODEL_PATH)")
+    parser.add_argument("--tta", action="store_true", help="average with the mirrored face")
+    parser.add_argument("--max-faces", type=int, default=10)
+    args = parser.parse_args(argv)
+    settings = Settings.load()
+    classifier = EmotionClassifier.load(args.model or settings.model_path, tta=args.tta)
+    result = predict_file(
+        args.image, classifier=classifier, max_faces=args.max_faces, max_bytes=settings.max_upload_mb * 1024 * 1024
+    )
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    return 0

@@ -1,0 +1,95 @@
+"""The app's routing and pages under Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from awsome_core import auth
+from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from tests.conftest import PROJECT_ROOT
+
+APP = PROJECT_ROOT / "app.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_resources() -> None:
+    """Settings and the engine are cached per process; each test gets its own."""
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("AWSOME_DATABASE_URL", url)
+    monkeypatch.setenv("AWSOME_DATA_DIR", str(tmp_path))
+    upgrade_database(url)
+    return url
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    return at
+
+
+def _signed_in(url: str, display_name: str = "Alice") -> AppTest:
+    with make_sessionmaker(make_engine(url))() as session:
+        user = auth.register_user(
+            session=session, username="alice", display_name=display_name, password="correct-horse-battery", rounds=4
+        )
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["user_id"] = user.id
+    at.session_state["username"] = user.username
+    at.session_state["name"] = user.display_name
+    at.run()
+    return at
+
+
+def test_signed_out_user_sees_only_the_sign_in_page(app_env: str) -> None:
+    at = _app()
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Sign in", "Create account"]
+    assert at.title[0].value == "AWSome"
+
+
+def test_wrong_password_shows_a_message_not_a_traceback(app_env: str) -> None:
+    at = _app()
+    at.text_input(key="login-username").input("nobody")
+    at.text_input(key="login-password").input("wrong-password")
+    at.button[0].click().run()  # the sign-in form's submit button
+    assert not at.exception
+    assert [w.value for w in at.warning] == [auth.WRONG_CREDENTIALS]
+
+
+def test_registration_signs_the_user_in(app_env: str) -> None:
+    at = _app()
+    at.text_input(key="reg-username").input("dave")
+    at.text_input(key="reg-name").input("Dave")
+    at.text_input(key="reg-password").input("correct-horse-battery")
+    at.text_input(key="reg-password2").input("correct-horse-battery")
+    at.button[1].click().run()
+    assert not at.exception
+    assert at.session_state["authentication_status"] is True
+    assert at.session_state["username"] == "dave"
+
+
+def test_signed_in_user_lands_on_live_page_and_name_is_escaped(app_env: str) -> None:
+    at = _signed_in(app_env, display_name="<b>**Al**</b>")
+    assert not at.exception
+    assert at.title[0].value == "Live camera"
+    sidebar_md = [m.value for m in at.sidebar.markdown]
+    assert any("\\<b\\>\\*\\*Al\\*\\*\\</b\\>" in v for v in sidebar_md), sidebar_md
+
+
+def test_production_without_cookie_key_refuses_to_start(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWSOME_ENV", "production")
+    monkeypatch.delenv("AWSOME_COOKIE_KEY", raising=False)
+    at = _app()
+    assert not at.exception
+    assert "cookie key" in at.error[0].value
+    assert len(at.tabs) == 0

@@ -1,0 +1,140 @@
+"""Evaluation metrics on hand-made arrays, the report table, the plotly figure and the model card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from awsome_core.emotions import EMOTIONS
+from awsome_core.errors import AwsomeError
+from awsome_core.training.evaluate import (
+    EvalReport,
+    confusion_figure,
+    evaluate_probabilities,
+    format_report,
+    load_faces,
+    main,
+    tta_probabilities,
+    update_card,
+)
+from awsome_core.training.export import render_model_card
+
+
+def onehot(labels: list[int], k: int = 7) -> np.ndarray:
+    return np.eye(k)[labels]
+
+
+def test_evaluate_probabilities_counts_hand_made_case() -> None:
+    y = np.array([0, 0, 0, 3, 3, 4])
+    pred = [0, 0, 3, 3, 3, 3]  # angry: 2/3 recalled; happy: 2/2 recalled, 2/4 precise; sad: missed
+    report = evaluate_probabilities(y, onehot(pred))
+    assert report.rows == 6 and report.accuracy == pytest.approx(4 / 6)
+    assert report.labels == EMOTIONS
+    assert report.support == (3, 0, 0, 2, 1, 0, 0)
+    assert report.recall[0] == pytest.approx(2 / 3) and report.recall[3] == 1.0 and report.recall[4] == 0.0
+    assert report.precision[0] == 1.0 and report.precision[3] == pytest.approx(0.5)
+    assert report.f1[0] == pytest.approx(0.8) and report.f1[3] == pytest.approx(2 / 3)
+    assert report.confusion[0] == (2, 0, 0, 1, 0, 0, 0) and report.confusion[4][3] == 1
+    assert sum(map(sum, report.confusion)) == 6
+    assert report.macro_f1 == pytest.approx((0.8 + 2 / 3) / 7)
+
+
+def test_evaluate_probabilities_perfect_and_frozen() -> None:
+    y = np.arange(7).repeat(3)
+    report = evaluate_probabilities(y, onehot(list(y)) * 0.9 + 0.01)
+    assert report.accuracy == 1.0 and all(r == 1.0 for r in report.recall) and report.macro_f1 == 1.0
+    with pytest.raises(AttributeError):
+        report.accuracy = 0.5  # type: ignore[misc]
+    assert json.loads(json.dumps(report.to_dict()))["confusion"][6][6] == 3
+    assert EvalReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+def test_evaluate_probabilities_rejects_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        evaluate_probabilities(np.array([0, 1]), np.zeros((3, 7)))
+    with pytest.raises(ValueError, match="0..6"):
+        evaluate_probabilities(np.array([7]), np.zeros((1, 7)))
+
+
+def test_format_report_shows_accuracy_and_every_label() -> None:
+    text = format_report(evaluate_probabilities(np.array([3, 3, 6]), onehot([3, 6, 6])), "demo")
+    assert "accuracy=66.67%" in text and "demo" in text
+    assert all(label in text for label in EMOTIONS)
+
+
+def test_confusion_figure_is_a_row_normalized_heatmap() -> None:
+    report = evaluate_probabilities(np.array([0, 0, 3, 3]), onehot([0, 3, 3, 3]))
+    fig = confusion_figure(report)
+    z = np.array(fig.data[0].z)
+    assert z.shape == (7, 7) and z[0, 0] == pytest.approx(0.5) and z[3, 3] == 1.0
+    assert list(fig.data[0].x) == list(EMOTIONS)
+
+
+def test_tta_averages_mirrored_views() -> None:
+    x = np.zeros((2, 48, 48), np.uint8)
+    x[:, :, :10] = 255  # bright left edge
+
+    def left_bright(faces: np.ndarray) -> np.ndarray:  # "happy" when the left edge is bright, else "sad"
+        p = np.zeros((len(faces), 7))
+        bright = faces[:, :, :5].mean(axis=(1, 2)) > 128
+        p[bright, 3], p[~bright, 4] = 1, 1
+        return p
+
+    probs = tta_probabilities(left_bright, x, "flip")
+    assert np.allclose(probs[:, 3], 0.5) and np.allclose(probs[:, 4], 0.5)
+    assert tta_probabilities(left_bright, x, "shift").sum(1) == pytest.approx([1, 1])
+    with pytest.raises(ValueError, match="TTA mode"):
+        tta_probabilities(left_bright, x, "rotate")
+
+
+def test_load_faces_explains_what_is_wrong(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=np.zeros((2, 48, 48), np.uint8))
+    with pytest.raises(AwsomeError, match="needs arrays 'x'"):
+        load_faces(bad)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, x=np.zeros((2, 32, 32), np.uint8), y=np.zeros(2, np.uint8))
+    with pytest.raises(AwsomeError, match="N×48×48"):
+        load_faces(wrong)
+    with pytest.raises(AwsomeError, match="No data file"):
+        load_faces(tmp_path / "missing.npz")
+    good = tmp_path / "good.npz"
+    np.savez(good, x=np.zeros((5, 48, 48, 1), np.uint8), y=np.arange(5, dtype=np.uint8))
+    x, y = load_faces(good, limit=3)
+    assert x.shape == (3, 48, 48) and list(y) == [0, 1, 2]
+
+
+def test_update_card_stores_figures_and_renders_readme(tmp_path: Path) -> None:
+    card_path = tmp_path / "emotion.json"
+    card_path.write_text(
+        json.dumps({"model_version": "fer-test-e1-abc", "labels": list(EMOTIONS), "input_shape": [48, 48, 1]})
+    )
+    y = np.array([0, 3, 3, 4, 6, 6])
+    plain = evaluate_probabilities(y, onehot([0, 3, 3, 3, 6, 0]))
+    tta = evaluate_probabilities(y, onehot([0, 3, 3, 4, 6, 0]))
+    update_card(card_path, tmp_path / "fer2013_val.npz", plain, tta, "flip")
+    card = json.loads(card_path.read_text())
+    entry = card["evaluation"]["fer2013_val"]
+    assert entry["plain"]["accuracy"] == pytest.approx(4 / 6) and entry["tta"]["accuracy"] == pytest.approx(5 / 6)
+    readme = (tmp_path / "README.md").read_text()
+    assert "**66.7%** without TTA, **83.3%** with flip TTA" in readme
+    assert "fer-test-e1-abc" in readme and "| happy | 2 |" in readme
+    assert "Classes recalled below 60%" in readme  # sad 0%
+
+
+def test_render_model_card_without_evaluation_says_how_to_fill_it() -> None:
+    text = render_model_card({"model_version": "v", "labels": list(EMOTIONS), "input_shape": [48, 48, 1]})
+    assert "Not evaluated yet" in text and "angry, disgust, fear, happy, sad, surprise, neutral" in text
+
+
+def test_evaluate_main_refuses_update_card_with_limit(tmp_path: Path) -> None:
+    with pytest.raises(AwsomeError, match="--update-card"):
+        main(["--data", str(tmp_path / "x.npz"), "--limit", "5", "--update-card"])
+
+
+def test_eval_report_is_a_dataclass_of_tuples() -> None:
+    report = evaluate_probabilities(np.array([1]), onehot([1]))
+    assert isinstance(report, EvalReport) and isinstance(report.confusion, tuple)
