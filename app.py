@@ -10,7 +10,7 @@ import streamlit as st
 from awsome_core.errors import AwsomeError
 from awsome_core.text import escape_markdown
 from ui.runtime import get_settings
-from ui.session import current_user_id, get_authenticator, sign_out, sync_login_state
+from ui.session import current_user_id, sign_out, sync_login_state
 
 logging.basicConfig(
     level=os.environ.get("AWSOME_LOG_LEVEL", "INFO").upper(),
@@ -22,8 +22,7 @@ st.set_page_config(page_title="AWSome", page_icon=":material/music_note:", layou
 
 try:
     settings = get_settings()
-    authenticator = get_authenticator()
-    sync_login_state(authenticator)
+    sync_login_state()
 except AwsomeError as e:  # unsafe configuration or database down: say so, never a traceback
     st.error(str(e))
     st.stop()

@@ -1,12 +1,85 @@
-"""Photo: upload a picture or take a snapshot; faces boxed, emotions charted, music recommended."""
+"""Photo: upload a picture or take a snapshot; faces boxed, emotions charted, mood confirmed, music."""
 
 from __future__ import annotations
 
+import hashlib
+
+import cv2
 import streamlit as st
 
+from awsome_core.charts import probability_chart
+from awsome_core.emotions import EMOTIONS, top_emotion
+from awsome_core.vision.overlay import draw_faces
+from awsome_core.vision.photo import NO_FACE_TIPS, PhotoAnalysis, analyze_photo, mean_probabilities
+from ui.mood import classifier, store_reading
+from ui.music import show_recommendations
+from ui.runtime import get_settings, show_errors
+from ui.session import current_user_id
+
 st.title("Photo")
-st.info(
-    "Coming next: upload a JPEG, PNG or WebP photo (up to the size limit) or take a snapshot; every face is "
-    "boxed with its top emotion, a chart shows all 7 probabilities, you confirm (or correct) the mood and get "
-    "tracks to play right here."
+settings = get_settings()
+user_id = current_user_id()
+upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a snapshot"])
+with upload_tab:
+    upload = st.file_uploader(
+        f"JPEG, PNG or WebP, up to {settings.max_upload_mb} MB",
+        type=["jpg", "jpeg", "png", "webp"],
+        key="photo-upload",
+    )
+with camera_tab:
+    snapshot = st.camera_input("Look into the camera and take a snapshot", key="photo-camera")
+
+picture = upload or snapshot
+if picture is None or user_id is None:
+    st.stop()
+data = picture.getvalue()
+digest = hashlib.sha256(data).hexdigest()[:16]
+
+
+@st.cache_data(max_entries=8, show_spinner="Looking for faces…")
+def _analyze(data: bytes, limit: int) -> PhotoAnalysis:
+    return analyze_photo(data, classifier=classifier(), max_bytes=limit)
+
+
+result: PhotoAnalysis | None = None
+with show_errors("Analysing the picture"):
+    result = _analyze(data, settings.max_upload_mb * 1_000_000)
+if result is None:
+    st.stop()
+if not result.faces:
+    st.warning(NO_FACE_TIPS)
+    st.stop()
+
+faces = result.faces
+left, right = st.columns([3, 2])
+left.image(cv2.cvtColor(draw_faces(result.image_bgr, faces), cv2.COLOR_BGR2RGB), caption=f"{len(faces)} face(s)")
+choices = [f"Face {i + 1}: {f.top_emotion} {f.confidence:.0%}" for i, f in enumerate(faces)]
+if len(faces) > 1:
+    choices.append("The group (mean of all faces)")
+choice = right.selectbox("Whose mood?", range(len(choices)), format_func=choices.__getitem__, key=f"face-{digest}")
+probabilities = faces[choice].probabilities if choice < len(faces) else mean_probabilities(faces)
+right.plotly_chart(probability_chart(probabilities), key=f"chart-{digest}")
+predicted = top_emotion(probabilities)
+corrected = right.selectbox(
+    "Did we get it right?",
+    [None, *EMOTIONS],
+    format_func=lambda e: f"Yes, {predicted}" if e is None else f"No, I feel {e}",
+    key=f"correct-{digest}",
 )
+reading_key = f"photo-{digest}-{choice}"
+if right.button("Confirm this mood", type="primary", key=f"confirm-{digest}"):
+    with show_errors("Saving your reading"):
+        st.session_state[f"event-{reading_key}"] = store_reading(
+            user_id=user_id,
+            probabilities=probabilities,
+            source="photo",
+            reading_key=reading_key,
+            face_count=len(faces) if choice == len(faces) else 1,
+            corrected_emotion=corrected if corrected != predicted else None,
+            image_bytes=data,
+        )
+event_id = st.session_state.get(f"event-{reading_key}")
+if event_id is not None:
+    st.success("Saved to your history.")
+    mood = {e: 1.0 if e == corrected else 0.0 for e in EMOTIONS} if corrected else probabilities
+    show_recommendations(user_id=user_id, event_id=event_id, probabilities=mood)

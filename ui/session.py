@@ -1,8 +1,11 @@
 """Who is signed in: streamlit-authenticator keeps the signed cookie, our users table decides.
 
-streamlit-authenticator's ``Authenticate`` renders the cookie component (extra-streamlit-components)
-on every run from app.py. Setting or deleting the cookie is deferred to the next full run of app.py
-(flags in session_state) so the component is rendered and runs before any ``st.rerun()``.
+streamlit-authenticator's ``Authenticate`` signs, reads and deletes the login cookie through a hidden
+component (extra-streamlit-components' CookieManager). That component reports back once after it loads,
+which costs one extra script run; a form submitted during that run can be lost. So the authenticator is
+built only when it has work to do: a login cookie to check, a cookie to delete, or a signed-in user whose
+cookie it keeps set (the "set" component stays mounted on every run, renewing the cookie, so a rerun can
+never unmount it before its JavaScript has run). A first-time visitor's sign-in page has no component.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from ui.runtime import db_session, get_settings
 
 logger = logging.getLogger(__name__)
 
-_SET_COOKIE, _DELETE_COOKIE = "_awsome_set_cookie", "_awsome_delete_cookie"
+_DELETE_COOKIE = "_awsome_delete_cookie"
 
 
-def get_authenticator() -> stauth.Authenticate:
+def _authenticator() -> stauth.Authenticate:
     """Build the authenticator for this run (cheap; renders the hidden cookie component)."""
     settings = get_settings()
     return stauth.Authenticate(
@@ -32,25 +35,36 @@ def get_authenticator() -> stauth.Authenticate:
     )
 
 
-def sync_login_state(authenticator: stauth.Authenticate) -> None:
-    """Apply pending cookie changes and restore a login from a valid cookie (page reload)."""
-    if st.session_state.pop(_DELETE_COOKIE, False):
+def sync_login_state() -> None:
+    """Restore a login from a valid cookie (page reload); keep the cookie set while signed in; delete it
+    after signing out."""
+    settings = get_settings()
+    signed_in = bool(st.session_state.get("authentication_status"))
+    has_cookie = settings.cookie_name in st.context.cookies
+    deleting = st.session_state.get(_DELETE_COOKIE, False)
+    if not (signed_in or has_cookie or deleting):
+        return
+    authenticator = _authenticator()
+    if deleting and not signed_in:
+        # Rendered on every signed-out run of this session (until the next sign-in) so that no rerun
+        # can unmount the component before it has run; the cookie is revoked server-side anyway.
         try:
             authenticator.cookie_controller.delete_cookie()
         except Exception:  # the cookie was already gone
             logger.debug("no cookie to delete")
-    if st.session_state.pop(_SET_COOKIE, False) and st.session_state.get("authentication_status"):
-        authenticator.cookie_controller.set_cookie()
+        return
+    if not signed_in and has_cookie:
+        token = authenticator.cookie_controller.get_cookie()
+        if token:
+            issued_at = float(token.get("exp_date", 0)) - settings.cookie_expiry_days * 86400
+            with db_session() as session:
+                user = auth.user_for_cookie(
+                    session=session, username=str(token.get("username", "")), issued_at=issued_at
+                )
+            if user is not None:
+                _remember(user)
     if st.session_state.get("authentication_status"):
-        return
-    token = authenticator.cookie_controller.get_cookie()
-    if not token:
-        return
-    issued_at = float(token.get("exp_date", 0)) - get_settings().cookie_expiry_days * 86400
-    with db_session() as session:
-        user = auth.user_for_cookie(session=session, username=str(token.get("username", "")), issued_at=issued_at)
-    if user is not None:
-        _remember(user)
+        authenticator.cookie_controller.set_cookie()
 
 
 def _remember(user: User) -> None:
@@ -65,9 +79,9 @@ def _remember(user: User) -> None:
 
 
 def sign_in(user: User) -> None:
-    """Mark *user* signed in for this session and set the cookie on the next run."""
+    """Mark *user* signed in for this session; app.py sets the cookie on the next run."""
     _remember(user)
-    st.session_state[_SET_COOKIE] = True
+    st.session_state.pop(_DELETE_COOKIE, None)
 
 
 def sign_out() -> None:

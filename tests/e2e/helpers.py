@@ -51,11 +51,11 @@ def sign_in(page: Any, username: str, password: str) -> None:
 def expect_signed_in(page: Any) -> None:
     nav = page.get_by_test_id("stSidebarNav")
     for title in PAGES:
-        expect(nav.get_by_text(title, exact=True)).to_be_visible(timeout=30_000)
+        expect(nav.get_by_text(title, exact=True)).to_be_visible(timeout=60_000)
 
 
 def expect_signed_out(page: Any) -> None:
-    expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
 
 
@@ -64,11 +64,19 @@ def sign_out(page: Any) -> None:
     expect_signed_out(page)
 
 
-def wait_for_cookie(page: Any, name: str = "awsome_auth", timeout_ms: int = 15_000) -> None:
+def cookie_value(page: Any, name: str = "awsome_auth") -> str | None:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == name), None)
+
+
+def wait_for_cookie(
+    page: Any, *, other_than: str | None = None, name: str = "awsome_auth", timeout_ms: int = 30_000
+) -> str:
+    """Wait until the login cookie is set to a value other than *other_than*; return it."""
     waited = 0
     while waited < timeout_ms:
-        if any(c["name"] == name for c in page.context.cookies()):
-            return
+        value = cookie_value(page, name)
+        if value is not None and value != other_than:
+            return value
         page.wait_for_timeout(250)
         waited += 250
-    raise AssertionError(f"cookie {name!r} was not set within {timeout_ms} ms")
+    raise AssertionError(f"cookie {name!r} was not (re)set within {timeout_ms} ms")

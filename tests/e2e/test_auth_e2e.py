@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
+    cookie_value,
     expect_signed_in,
     expect_signed_out,
     register,
@@ -34,9 +35,10 @@ def test_register_sign_out_wrong_password_sign_in_reload(app_factory, new_page) 
     expect(page.get_by_text("Wrong username or password.")).to_be_visible()
     expect_signed_out(page)
 
+    old_cookie = cookie_value(page)  # revoked at sign-out (and deleted, once the component has run)
     sign_in(page, "alice", PASSWORD)
     expect_signed_in(page)
-    wait_for_cookie(page)
+    wait_for_cookie(page, other_than=old_cookie)
     page.reload()
     expect_signed_in(page)
     page.get_by_test_id("stSidebarNav").get_by_text("Account", exact=True).click()

@@ -1,0 +1,32 @@
+"""Plotly figures shared by pages (one colour per emotion everywhere: ``EMOTION_COLORS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+
+from awsome_core.emotions import EMOTION_COLORS, EMOTIONS
+
+
+def probability_chart(probabilities: Mapping[str, float], *, title: str | None = None) -> go.Figure:
+    """A bar chart of the 7 probabilities in FER2013 order, as percentages."""
+    values = [100 * float(probabilities.get(e, 0.0)) for e in EMOTIONS]
+    fig = go.Figure(
+        go.Bar(
+            x=list(EMOTIONS),
+            y=values,
+            marker_color=[EMOTION_COLORS[e] for e in EMOTIONS],
+            text=[f"{v:.0f}%" for v in values],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        yaxis={"title": "probability (%)", "range": [0, 105]},
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        height=300,
+        showlegend=False,
+    )
+    return fig
