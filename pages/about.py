@@ -1,19 +1,56 @@
-"""About: what AWSome is, the emotion model's card, and credits."""
+"""About: what AWSome is, the emotion model's card, the music catalog, and credits."""
 
 from __future__ import annotations
 
 import streamlit as st
+
+from awsome_core.text import escape_markdown
+from awsome_core.training.evaluate import EvalReport, confusion_figure
+from ui.catalog import show_catalog_section
+from ui.mood import classifier
+from ui.runtime import show_errors
 
 st.title("About AWSome")
 st.markdown(
     """
 AWSome reads the mood on your face with our own convolutional network, trained on FER2013
 (with the FERPlus crowd votes), and recommends music for it from a catalog of real Spotify tracks
-with their audio features.
+with their audio features. Only the emotion probabilities are stored, not your photos, unless you
+opt in on the Account page.
+"""
+)
 
-* **Emotions:** angry, disgust, fear, happy, sad, surprise, neutral.
-* **Privacy:** only the emotion probabilities are stored, not your photos, unless you opt in on the Account page.
-* **Credits:** FER2013 (Goodfellow et al., 2013); FERPlus (Barsoum et al., 2016); the Spotify Tracks Dataset
-  (Maharshi Pandya, BSD); Streamlit, streamlit-webrtc, streamlit-authenticator.
+st.header("The emotion model")
+with show_errors("Reading the model card"):
+    card = classifier().card
+    evaluation = card.get("evaluation", {}).get("fer2013_val", {})
+    st.markdown(
+        f"Version `{escape_markdown(card.get('model_version', '?'))}` · {card.get('parameters', 0):,} parameters · "
+        f"input {card.get('input_shape')} grayscale · labels: {', '.join(card.get('labels', []))}"
+    )
+    if "plain" in evaluation:
+        plain = EvalReport.from_dict(evaluation["plain"])
+        tta = EvalReport.from_dict(evaluation["tta"]) if "tta" in evaluation else None
+        cols = st.columns(2)
+        cols[0].metric("FER2013 PublicTest accuracy", f"{plain.accuracy:.1%}")
+        if tta is not None:
+            cols[1].metric("with test-time augmentation (mirror)", f"{tta.accuracy:.1%}")
+        st.plotly_chart(confusion_figure(plain), key="confusion-matrix")
+        st.dataframe(
+            {"emotion": list(plain.labels), "recall": list(plain.recall), "F1": list(plain.f1)},
+            hide_index=True,
+        )
+    for weakness in card.get("known_weaknesses", []):
+        st.caption(f"• {weakness}")
+
+st.header("Music catalog")
+show_catalog_section()
+
+st.header("Credits")
+st.markdown(
+    """
+FER2013 (Goodfellow et al., 2013); FERPlus votes (Barsoum et al., 2016); the Spotify Tracks Dataset
+(Maharshi Pandya, BSD); MediaPipe BlazeFace face detector (Apache-2.0); Streamlit, streamlit-webrtc,
+streamlit-authenticator, SQLAlchemy, Alembic, plotly.
 """
 )

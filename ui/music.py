@@ -84,9 +84,18 @@ def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[
         if not picks:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
+        if len(picks) < 10 or _catalog_small():
+            st.caption("Only a small starter catalog is installed: get the full public catalog on the About page.")
+            st.page_link("pages/about.py", label="Music catalog", icon=":material/library_music:")
         feedback = _feedback(user_id)
         for pick in picks:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
+
+
+def _catalog_small() -> bool:
+    from ui.catalog import catalog_is_small_now
+
+    return catalog_is_small_now()
 
 
 def _feedback(user_id: int) -> dict[int, int]:

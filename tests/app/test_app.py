@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from awsome_core import auth
@@ -13,12 +12,6 @@ from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_datab
 from tests.conftest import PROJECT_ROOT
 
 APP = PROJECT_ROOT / "app.py"
-
-
-@pytest.fixture(autouse=True)
-def fresh_resources() -> None:
-    """Settings and the engine are cached per process; each test gets its own."""
-    st.cache_resource.clear()
 
 
 @pytest.fixture
@@ -93,3 +86,20 @@ def test_production_without_cookie_key_refuses_to_start(app_env: str, monkeypatc
     assert not at.exception
     assert "cookie key" in at.error[0].value
     assert len(at.tabs) == 0
+
+
+def test_about_page_shows_model_card_and_catalog(app_env: str) -> None:
+    at = _signed_in(app_env)
+    at.switch_page("pages/about.py").run()
+    assert not at.exception
+    assert any("PublicTest accuracy" in m.label for m in at.metric)
+    assert len(at.get("plotly_chart")) == 1
+    assert any("tracks" in m.value for m in at.markdown)
+
+
+def test_photo_page_waits_for_a_picture(app_env: str) -> None:
+    at = _signed_in(app_env)
+    at.switch_page("pages/photo.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Photo"
+    assert [t.label for t in at.tabs] == ["Upload a photo", "Take a snapshot"]
