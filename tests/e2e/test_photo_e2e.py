@@ -7,6 +7,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,22 @@ def _events(db_url: str) -> list[tuple[str, str]]:
         rows = c.execute(text("SELECT source, top_emotion FROM mood_events")).all()
     engine.dispose()
     return [tuple(r) for r in rows]
+
+
+def _count(db_url: str, table_and_where: str) -> int:
+    engine = create_engine(db_url)
+    with engine.connect() as c:
+        n = c.execute(text(f"SELECT COUNT(*) FROM {table_and_where}")).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def _wait_until(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.25)
 
 
 def _open_photo_page(app_factory, new_page, tmp_path: Path):
@@ -78,6 +95,10 @@ def test_photo_upload_shows_box_chart_and_embeds(app_factory, new_page, tmp_path
     )
     assert embeds.count() >= 5
     assert _events(db_url) == [("photo", "happy")]
+    assert _count(db_url, "recommendations") >= 5
+
+    page.get_by_role("button", name="👍").first.click()  # like the first pick: stored as feedback
+    _wait_until(lambda: _count(db_url, "feedback WHERE value = 1") == 1)
     assert page.dialogs == []
 
 
