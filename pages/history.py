@@ -1,11 +1,160 @@
-"""History: your moods over time, what played, what helped; export and delete."""
+"""History: your moods over time, what played, what helped; export and delete.
+
+Glue over :mod:`awsome_core.history`: filters → ``load_dashboard`` → figures and tables. Days and hours are
+the browser's time zone (``st.context.timezone``; UTC when unknown). Exports hold the whole history.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, timedelta
+
 import streamlit as st
 
+from awsome_core.history import figures, userdata
+from awsome_core.history.queries import Dashboard, load_dashboard
+from awsome_core.history.summary import compute_streaks, day_range, local_today, period_phrase, summary_text
+from awsome_core.storage.repository import SOURCES
+from awsome_core.text import escape_markdown
+from ui.runtime import db_session, get_sessionmaker, get_settings, show_errors
+from ui.session import current_user_id, sign_out
+
+_FLASH, _CONFIRM_KEYS = "_history_flash", ("confirm-delete-history", "confirm-delete-account")
+
+
+def _browser_timezone() -> str | None:
+    try:
+        return st.context.timezone
+    except Exception:  # no browser (tests, bare mode)
+        return None
+
+
+def _date_bounds(picked: object, today: date) -> tuple[date, date]:
+    """st.date_input gives a 2-tuple, or a 1-tuple while the user is still picking the end."""
+    given = list(picked) if isinstance(picked, tuple | list) else [picked]
+    days = [d for d in given if isinstance(d, date)] or [today - timedelta(days=6), today]
+    return min(days), max(days)
+
+
+def _exporter(user_id: int, to_text: Callable[..., str]) -> Callable[[], str]:
+    """Deferred download: runs on click (outside the script thread), with its own session."""
+    maker = get_sessionmaker()
+
+    def build() -> str:
+        with maker() as session:
+            return to_text(userdata.export_rows(session=session, user_id=user_id))
+
+    return build
+
+
+def _delete(user_id: int, what: str, delete: Callable[..., list[str]]) -> bool:
+    done = False
+    with show_errors(f"Deleting your {what}"), db_session() as session:
+        paths = delete(session=session, user_id=user_id)
+        session.commit()
+        done = True
+    if done:
+        userdata.remove_image_files(paths, base_dir=get_settings().data_dir)
+    return done
+
+
+def _charts(dash: Dashboard, tz: str | None, start: date, end: date, today: date) -> None:
+    frame = dash.frame
+    st.info(escape_markdown(summary_text(frame, tz=tz, period=period_phrase(start, end, today))))
+    streaks = compute_streaks(frame.created_at, tz=tz, today=today)
+    # Streaks are counted within the range: a run that reaches its first day may be longer ("7+").
+    current = f"{streaks.current}{'+' if streaks.current == (end - start).days + 1 else ''}" if end == today else "–"
+    for column, label, value in zip(
+        st.columns(4),
+        ("Readings", "Days with a reading", "Longest run of days", "Current run of days"),
+        (f"{len(frame):,}", str(streaks.active_days), str(streaks.longest), current),
+        strict=True,
+    ):
+        column.metric(label, value)
+    st.plotly_chart(figures.timeline_figure(frame, tz=tz), key="history-timeline")
+    st.plotly_chart(figures.probability_area_figure(frame, tz=tz), key="history-probabilities")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures.top_emotion_figure(frame), key="history-top-emotions")
+    with right:
+        st.plotly_chart(figures.heatmap_figure(frame, tz=tz), key="history-heatmap")
+
+
+def _music(dash: Dashboard, tz: str | None) -> None:
+    st.subheader("What played")
+    if not dash.played:
+        st.caption("No music was recommended in this range.")
+        return
+    st.dataframe(figures.played_table(dash.played, tz=tz), hide_index=True, key="history-played")
+    if dash.liked:
+        st.markdown("**Tracks you like most** (by plays in this range)")
+        st.dataframe(figures.liked_table(dash.liked), hide_index=True, key="history-liked")
+    st.plotly_chart(figures.help_figure(dash.effects), key="history-help")
+    st.caption(
+        "Change in valence (0 unpleasant … 1 pleasant) from the reading the music was chosen for to your "
+        "next reading, when that came within an hour."
+    )
+
+
 st.title("History")
-st.info(
-    "Coming next: your readings over time (valence and arousal), the mix of emotions, a weekday × hour "
-    "heatmap, what played and what you liked, and whether the music helped. Export as CSV/JSON or delete."
-)
+user_id = current_user_id()
+if user_id is None:
+    st.warning("Please sign in to see your history.")
+    st.stop()
+if flash := st.session_state.pop(_FLASH, None):
+    st.success(flash)
+    for key in _CONFIRM_KEYS:
+        st.session_state.pop(key, None)
+
+tz = _browser_timezone()
+today = local_today(tz)
+date_col, source_col = st.columns(2)
+picked = date_col.date_input("Dates", value=(today - timedelta(days=6), today), max_value=today, key="history-dates")
+sources = source_col.pills("Sources", SOURCES, selection_mode="multi", default=list(SOURCES), key="history-sources")
+start, end = _date_bounds(picked, today)
+since, until = day_range(start, end, tz)
+
+dash: Dashboard | None = None
+with show_errors("Loading your history"), db_session() as session:
+    dash = load_dashboard(session=session, user_id=user_id, since=since, until=until, sources=sources or [])
+if dash is None:
+    st.stop()
+if not dash.has_any_history:
+    st.info("No history yet. Take a reading on the **Live camera** or **Photo** page and it will show up here.")
+elif len(dash.frame) == 0:
+    st.info(f"No readings {period_phrase(start, end, today)} from the sources you picked. Try a wider range.")
+else:
+    _charts(dash, tz, start, end, today)
+if dash.has_any_history:
+    _music(dash, tz)
+
+st.subheader("Your data")
+EXPORTS = (("CSV", userdata.export_csv, "text/csv"), ("JSON", userdata.export_json, "application/json"))
+with show_errors("Preparing your export"):
+    for column, (kind, to_text, mime) in zip(st.columns(len(EXPORTS)), EXPORTS, strict=True):
+        column.download_button(
+            f"Download all my readings ({kind})",
+            _exporter(user_id, to_text),
+            file_name=f"awsome-history.{kind.lower()}",
+            mime=mime,
+            key=f"export-{kind.lower()}",
+            disabled=not dash.has_any_history,
+            on_click="ignore",
+        )
+with st.expander("Delete my history", icon=":material/delete:"):
+    st.write(
+        "Deletes all your readings, recommendations, likes and dislikes, and any photos you chose to keep. "
+        "Your account stays."
+    )
+    sure = st.checkbox("I understand that this cannot be undone", key=_CONFIRM_KEYS[0])
+    if st.button("Delete my history", key="delete-history", type="primary", disabled=not sure):
+        if _delete(user_id, "history", userdata.delete_history):
+            st.session_state[_FLASH] = "Your history has been deleted."
+            st.rerun()
+with st.expander("Delete my account", icon=":material/person_remove:"):
+    st.write("Deletes your account and everything it owns: readings, recommendations, likes and kept photos.")
+    sure = st.checkbox("I understand: delete my account and all my data for good", key=_CONFIRM_KEYS[1])
+    if st.button("Delete my account", key="delete-account", type="primary", disabled=not sure):
+        if _delete(user_id, "account", userdata.delete_account):
+            sign_out()
+            st.rerun()

@@ -4,11 +4,12 @@ in production. All timestamps are timezone-aware UTC (stored naive-UTC on MySQL/
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +20,10 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,10 +39,19 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stores UTC without tzinfo (MySQL DATETIME has none); always returns aware UTC datetimes."""
+    """Stores UTC without tzinfo (MySQL DATETIME has none); always returns aware UTC datetimes.
+
+    On MySQL/MariaDB the column is ``DATETIME(6)``: plain DATETIME drops (MariaDB) or rounds (MySQL)
+    the fractions of a second.
+    """
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
         if value is None:
@@ -94,15 +107,15 @@ class MoodEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    angry: Mapped[float] = mapped_column(Float)
-    disgust: Mapped[float] = mapped_column(Float)
-    fear: Mapped[float] = mapped_column(Float)
-    happy: Mapped[float] = mapped_column(Float)
-    sad: Mapped[float] = mapped_column(Float)
-    surprise: Mapped[float] = mapped_column(Float)
-    neutral: Mapped[float] = mapped_column(Float)
-    valence: Mapped[float] = mapped_column(Float)
-    arousal: Mapped[float] = mapped_column(Float)
+    angry: Mapped[float] = mapped_column(Double)
+    disgust: Mapped[float] = mapped_column(Double)
+    fear: Mapped[float] = mapped_column(Double)
+    happy: Mapped[float] = mapped_column(Double)
+    sad: Mapped[float] = mapped_column(Double)
+    surprise: Mapped[float] = mapped_column(Double)
+    neutral: Mapped[float] = mapped_column(Double)
+    valence: Mapped[float] = mapped_column(Double)
+    arousal: Mapped[float] = mapped_column(Double)
     top_emotion: Mapped[str] = mapped_column(String(16))
     corrected_emotion: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the user's correction
     source: Mapped[str] = mapped_column(String(16))  # live | photo | manual
@@ -128,15 +141,15 @@ class Track(Base):
     popularity: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     explicit: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    valence: Mapped[float | None] = mapped_column(Float, nullable=True)
-    energy: Mapped[float | None] = mapped_column(Float, nullable=True)
-    danceability: Mapped[float | None] = mapped_column(Float, nullable=True)
-    acousticness: Mapped[float | None] = mapped_column(Float, nullable=True)
-    instrumentalness: Mapped[float | None] = mapped_column(Float, nullable=True)
-    speechiness: Mapped[float | None] = mapped_column(Float, nullable=True)
-    liveness: Mapped[float | None] = mapped_column(Float, nullable=True)
-    loudness: Mapped[float | None] = mapped_column(Float, nullable=True)
-    tempo: Mapped[float | None] = mapped_column(Float, nullable=True)
+    valence: Mapped[float | None] = mapped_column(Double, nullable=True)
+    energy: Mapped[float | None] = mapped_column(Double, nullable=True)
+    danceability: Mapped[float | None] = mapped_column(Double, nullable=True)
+    acousticness: Mapped[float | None] = mapped_column(Double, nullable=True)
+    instrumentalness: Mapped[float | None] = mapped_column(Double, nullable=True)
+    speechiness: Mapped[float | None] = mapped_column(Double, nullable=True)
+    liveness: Mapped[float | None] = mapped_column(Double, nullable=True)
+    loudness: Mapped[float | None] = mapped_column(Double, nullable=True)
+    tempo: Mapped[float | None] = mapped_column(Double, nullable=True)
     source: Mapped[str] = mapped_column(String(64))  # e.g. "starter", "spotify_tracks_dataset", "data_moods"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from awsome_core.emotions import EMOTIONS, mood_point, top_emotion
-from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, User, utcnow
+from awsome_core.storage.models import Feedback, LoginThrottle, MoodEvent, Recommendation, User, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ def delete_user(*, session: Session, user_id: int) -> None:
     :func:`list_image_paths` and remove them after the commit.
     """
     _delete_owned_rows(session=session, user_id=user_id)
+    username = session.execute(select(User.username).where(User.id == user_id)).scalar_one_or_none()
+    if username is not None:  # a later account of that name must not inherit the sign-in throttle
+        session.execute(delete(LoginThrottle).where(LoginThrottle.key == f"user:{username}"))
     session.execute(delete(User).where(User.id == user_id))
     session.flush()
     logger.info("deleted user id=%s", user_id)

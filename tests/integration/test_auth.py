@@ -93,3 +93,17 @@ def test_end_all_sessions_revokes_earlier_cookies_only(session) -> None:
     assert auth.user_for_cookie(session=session, username="alice", issued_at=before) is None
     later = datetime.now(UTC).timestamp() + 5
     assert auth.user_for_cookie(session=session, username="alice", issued_at=later) is not None
+
+
+def test_deleting_an_account_clears_its_sign_in_throttle(session) -> None:
+    from awsome_core.storage import repository
+    from awsome_core.storage.models import LoginThrottle
+
+    user = _register(session)
+    with pytest.raises(AuthError):
+        auth.authenticate(session=session, username="alice", password="bad-password")
+    assert session.get(LoginThrottle, "user:alice") is not None
+    repository.delete_user(session=session, user_id=user.id)
+    session.commit()
+    session.expire_all()
+    assert session.get(LoginThrottle, "user:alice") is None

@@ -1,0 +1,191 @@
+"""Plain plotly figures of a user's history, in the app's emotion colours (:data:`EMOTION_COLORS`), and
+the rows of its tables (plain dicts of plain text, for ``st.dataframe``).
+
+Times are shown in local wall-clock time of ``tz`` (None: UTC; see :mod:`awsome_core.history.summary`).
+Long ranges are averaged into at most :data:`MAX_POINTS` time bins (1 min … 1 week wide, the narrowest
+that fits) so a year of readings stays a light chart. Every function accepts an empty frame and then
+returns a figure that says there is nothing to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import plotly.graph_objects as go
+
+from awsome_core.emotions import EMOTION_COLORS, EMOTIONS
+from awsome_core.history.queries import HistoryFrame, LikedTrack, PlayedTrack, StrategyEffect
+from awsome_core.history.summary import WEEKDAYS, emotion_counts, resolve_timezone, to_local, weekday_hour_grid
+from awsome_core.music.embed import display_artists
+
+logger = logging.getLogger(__name__)
+
+MAX_POINTS: Final = 500
+VALENCE_COLOR: Final = "#2ca02c"  # not an emotion colour: valence and arousal are axes, not emotions
+AROUSAL_COLOR: Final = "#17becf"
+#: Valence 0 → 1 runs from the colour of "sad" through light grey to the colour of "happy".
+VALENCE_SCALE: Final = [[0.0, EMOTION_COLORS["sad"]], [0.5, "#f0f0f0"], [1.0, EMOTION_COLORS["happy"]]]
+_BIN_WIDTHS_S: Final = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
+_EMPTY_MESSAGE: Final = "No readings in this range"
+RATINGS: Final = {1: "👍 liked", -1: "👎 disliked"}
+
+
+def bin_series(times: np.ndarray, values: np.ndarray, *, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Average *values* (``n × k``) over time bins when there are more than *max_points* readings.
+
+    *times* is ``datetime64[us]``. Returns ``(bin_centres, means)``; up to *max_points* readings come
+    back unchanged. The bin width is the narrowest of 1 min … 1 week giving at most *max_points* bins.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(len(times), -1)
+    if len(times) <= max_points:
+        return times, values
+    t = times.astype("datetime64[us]").astype(np.int64)
+    span_s = (t.max() - t.min()) / 1e6
+    width_s = next((w for w in _BIN_WIDTHS_S if span_s / w <= max_points), _BIN_WIDTHS_S[-1])
+    width = np.int64(width_s * 1_000_000)
+    bins, inverse = np.unique(t // width, return_inverse=True)
+    counts = np.bincount(inverse)
+    means = np.column_stack([np.bincount(inverse, weights=col) / counts for col in values.T])
+    return (bins * width + width // 2).astype("datetime64[us]"), means
+
+
+def timeline_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
+    """Valence and arousal (0–1) over time."""
+    title = "Valence and arousal over time"
+    if len(frame) == 0:
+        return _empty_figure(title)
+    x, y = bin_series(
+        to_local(frame.created_at, tz), np.column_stack([frame.valence, frame.arousal]), max_points=max_points
+    )
+    mode = "lines+markers" if len(x) <= 60 else "lines"
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=y[:, 0], name="valence", mode=mode, line={"color": VALENCE_COLOR})
+    fig.add_scatter(x=x, y=y[:, 1], name="arousal", mode=mode, line={"color": AROUSAL_COLOR})
+    fig.update_layout(title=title, hovermode="x unified", yaxis={"range": [0, 1], "title": "0 low … 1 high"})
+    return _styled(fig)
+
+
+def probability_area_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
+    """The 7 probabilities stacked over time (they sum to 1)."""
+    title = "Emotion probabilities over time"
+    if len(frame) == 0:
+        return _empty_figure(title)
+    x, y = bin_series(to_local(frame.created_at, tz), frame.probabilities, max_points=max_points)
+    fig = go.Figure()
+    for i, emotion in enumerate(EMOTIONS):
+        color = EMOTION_COLORS[emotion]
+        fig.add_scatter(
+            x=x,
+            y=y[:, i],
+            name=emotion,
+            mode="lines",
+            stackgroup="probabilities",
+            line={"color": color, "width": 0.5},
+            fillcolor=color,
+        )
+    fig.update_layout(title=title, hovermode="x unified", yaxis={"range": [0, 1], "tickformat": ".0%"})
+    return _styled(fig)
+
+
+def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
+    """How many readings had each emotion on top (the user's correction where they made one)."""
+    title = "Your top emotions"
+    if len(frame) == 0:
+        return _empty_figure(title)
+    counts = emotion_counts(frame)
+    fig = go.Figure(
+        go.Bar(
+            x=list(EMOTIONS),
+            y=[counts[e] for e in EMOTIONS],
+            marker_color=[EMOTION_COLORS[e] for e in EMOTIONS],
+            hovertemplate="%{x}: %{y} readings<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, yaxis={"title": "readings"}, showlegend=False)
+    return _styled(fig)
+
+
+def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
+    """Mean valence per weekday (rows, Monday on top) and local hour of day (columns); blank = no readings."""
+    title = "When you feel good: mean valence by weekday and hour"
+    if len(frame) == 0:
+        return _empty_figure(title)
+    counts, mean = weekday_hour_grid(frame, tz)
+    fig = go.Figure(
+        go.Heatmap(
+            z=mean,
+            x=list(range(24)),
+            y=list(WEEKDAYS),
+            customdata=counts,
+            zmin=0,
+            zmax=1,
+            colorscale=VALENCE_SCALE,
+            colorbar={"title": "valence"},
+            hoverongaps=False,
+            hovertemplate="%{y} %{x}:00<br>mean valence %{z:.2f}<br>%{customdata} readings<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, xaxis={"title": "hour of day", "dtick": 3}, yaxis={"autorange": "reversed"})
+    return _styled(fig)
+
+
+def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
+    """Mean change in valence at the next reading after each strategy's recommendations."""
+    title = "Did it help? Change in valence at your next reading (within an hour)"
+    shown = [e for e in effects if e.batches > 0 and not math.isnan(e.mean_delta_valence)]
+    if not shown:
+        return _empty_figure(title, "No reading followed a recommendation within an hour")
+    deltas = [e.mean_delta_valence for e in shown]
+    fig = go.Figure(
+        go.Bar(
+            x=[e.strategy for e in shown],
+            y=deltas,
+            text=[f"n={e.batches}" for e in shown],
+            marker_color=[EMOTION_COLORS["happy"] if d >= 0 else EMOTION_COLORS["sad"] for d in deltas],
+            hovertemplate="%{x}: %{y:+.3f} (%{text})<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, yaxis={"title": "Δ valence", "zeroline": True}, showlegend=False)
+    return _styled(fig)
+
+
+def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> list[dict[str, object]]:
+    """One row per recommended track: local time, mood, strategy, rank, track, artists, the user's rating."""
+    zone = resolve_timezone(tz)
+    return [
+        {
+            "When": p.recommended_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "Mood": p.mood or "",
+            "Strategy": p.strategy,
+            "#": p.rank,
+            "Track": p.title,
+            "Artists": display_artists(p.artists),
+            "You": RATINGS.get(p.feedback or 0, ""),
+        }
+        for p in played
+    ]
+
+
+def liked_table(liked: Sequence[LikedTrack]) -> list[dict[str, object]]:
+    """One row per liked track: title, artists and plays in the range."""
+    return [{"Track": t.title, "Artists": display_artists(t.artists), "Plays": t.plays} for t in liked]
+
+
+def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 16})
+    fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False})
+    return _styled(fig)
+
+
+def _styled(fig: go.Figure) -> go.Figure:
+    fig.update_layout(
+        margin={"l": 40, "r": 20, "t": 60, "b": 40},
+        height=360,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    )
+    return fig

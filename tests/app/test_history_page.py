@@ -1,0 +1,177 @@
+"""The History page under Streamlit's AppTest: charts for a seeded user, empty states, export, deletion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from awsome_core import auth
+from awsome_core.emotions import EMOTIONS
+from awsome_core.storage import repository
+from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track, User
+from tests.conftest import PROJECT_ROOT
+
+PAGE = PROJECT_ROOT / "pages" / "history.py"
+CHARTS = ("history-timeline", "history-probabilities", "history-top-emotions", "history-heatmap", "history-help")
+
+
+@pytest.fixture(autouse=True)
+def fresh_resources() -> None:
+    """Settings and the engine are cached per process; each test gets its own."""
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("AWSOME_DATABASE_URL", url)
+    monkeypatch.setenv("AWSOME_DATA_DIR", str(tmp_path))
+    upgrade_database(url)
+    return url
+
+
+def _register(url: str, username: str) -> int:
+    with make_sessionmaker(make_engine(url))() as session:
+        user = auth.register_user(
+            session=session,
+            username=username,
+            display_name=username.title(),
+            password="correct-horse-battery",
+            rounds=4,
+        )
+        return int(user.id)
+
+
+def _seed(url: str, user_id: int, *, readings: int, days_ago: float = 0.0) -> None:
+    """*readings* readings 3 hours apart ending *days_ago* days ago; music after the first, liked."""
+    now = datetime.now(UTC) - timedelta(days=days_ago)
+    with make_sessionmaker(make_engine(url))() as session:
+        events = []
+        for i in range(readings):
+            top = EMOTIONS[i % len(EMOTIONS)]
+            probs = {e: (0.7 if e == top else 0.05) for e in EMOTIONS}
+            events.append(
+                repository.add_mood_event(
+                    session=session,
+                    user_id=user_id,
+                    probabilities=probs,
+                    source="photo",
+                    model_version="t",
+                    created_at=now - timedelta(hours=3 * (readings - i)),
+                )
+            )
+        track = Track(title="Song <b>*x*</b>", artists="Band;Guest", source="test")
+        session.add(track)
+        session.flush()
+        session.add(
+            Recommendation(
+                user_id=user_id,
+                mood_event_id=events[0].id,
+                track_id=track.id,
+                strategy="lift",
+                rank=1,
+                explanation="why",
+                created_at=events[0].created_at + timedelta(seconds=5),
+            )
+        )
+        session.add(Feedback(user_id=user_id, track_id=track.id, value=1))
+        session.commit()
+
+
+def _page(user_id: int, username: str = "alice") -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["user_id"] = user_id
+    at.session_state["username"] = username
+    at.session_state["name"] = username.title()
+    return at.run()
+
+
+def _chart_keys(at: AppTest) -> list[str]:
+    return [key for chart in at.get("plotly_chart") for key in CHARTS if chart.proto.id.endswith(f"-{key}")]
+
+
+def _rows(url: str, user_id: int) -> dict[str, int]:
+    with make_sessionmaker(make_engine(url))() as session:
+        counts = {
+            m.__tablename__: session.scalar(select(func.count()).select_from(m).where(m.user_id == user_id)) or 0
+            for m in (MoodEvent, Recommendation, Feedback)
+        }
+        counts["users"] = session.scalar(select(func.count()).select_from(User).where(User.id == user_id)) or 0
+    return counts
+
+
+def test_history_page_renders_every_chart_for_a_seeded_user(app_env: str) -> None:
+    alice, bob = _register(app_env, "alice"), _register(app_env, "bob")
+    _seed(app_env, alice, readings=30)
+    _seed(app_env, bob, readings=12)
+    at = _page(alice)
+    assert not at.exception
+    assert _chart_keys(at) == list(CHARTS)
+    assert at.get("metric")[0].proto.body == "30"  # Alice's readings only, not Bob's 12
+    assert at.info[0].value.startswith("Mostly ")
+    played = at.dataframe[0].value
+    assert played["Track"].tolist() == ["Song <b>*x*</b>"] and played["You"].tolist() == ["👍 liked"]
+    assert [b.proto.disabled for b in at.get("download_button")] == [False, False]
+
+
+def test_history_page_without_readings_shows_a_friendly_empty_state(app_env: str) -> None:
+    at = _page(_register(app_env, "alice"))
+    assert not at.exception
+    assert "No history yet" in at.info[0].value
+    assert _chart_keys(at) == []
+    assert [b.proto.disabled for b in at.get("download_button")] == [True, True]
+
+
+def test_history_page_with_old_readings_only_suggests_a_wider_range(app_env: str) -> None:
+    alice = _register(app_env, "alice")
+    _seed(app_env, alice, readings=3, days_ago=30)
+    at = _page(alice)
+    assert not at.exception
+    assert at.info[0].value.startswith("No readings this week")
+    assert _chart_keys(at) == []
+    assert "No music was recommended in this range." in [c.value for c in at.caption]
+
+
+def test_delete_history_needs_confirmation_and_removes_only_the_users_rows(app_env: str) -> None:
+    alice, bob = _register(app_env, "alice"), _register(app_env, "bob")
+    _seed(app_env, alice, readings=5)
+    _seed(app_env, bob, readings=5)
+    at = _page(alice)
+    assert at.button(key="delete-history").disabled
+    at.checkbox(key="confirm-delete-history").check().run()
+    at.button(key="delete-history").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Your history has been deleted."]
+    assert _rows(app_env, alice) == {"mood_events": 0, "recommendations": 0, "feedback": 0, "users": 1}
+    assert _rows(app_env, bob) == {"mood_events": 5, "recommendations": 1, "feedback": 1, "users": 1}
+    assert "No history yet" in at.info[0].value
+
+
+def test_delete_account_signs_out_and_removes_the_user(app_env: str) -> None:
+    alice, bob = _register(app_env, "alice"), _register(app_env, "bob")
+    _seed(app_env, alice, readings=5)
+    _seed(app_env, bob, readings=5)
+    at = _page(alice)
+    at.checkbox(key="confirm-delete-account").check().run()
+    at.button(key="delete-account").click().run()
+    assert not at.exception
+    assert at.session_state["user_id"] is None
+    assert _rows(app_env, alice) == {"mood_events": 0, "recommendations": 0, "feedback": 0, "users": 0}
+    assert _rows(app_env, bob)["users"] == 1
+    assert "sign in" in at.warning[0].value
+
+
+def test_database_errors_show_a_message_not_a_traceback(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    alice = _register(app_env, "alice")
+    monkeypatch.setenv("AWSOME_DATABASE_URL", "mysql+pymysql://nobody@127.0.0.1:1/awsome")
+    at = _page(alice)
+    assert not at.exception
+    assert "database is unavailable" in at.warning[0].value
+    assert _chart_keys(at) == []
