@@ -1,12 +1,72 @@
-"""Live camera: your webcam over WebRTC, faces boxed with their emotions, music for the mood."""
+"""Live camera: your webcam over WebRTC, faces boxed with their emotions, music for the mood.
+
+The video goes to the server (streamlit-webrtc + aiortc), each frame is analysed as fast as the CPU allows
+(``awsome_core.vision.live``) and comes back with boxes, labels, the 7 smoothed probabilities and the
+analysed-frames rate drawn on it, so the live view needs no script reruns. "Use this mood" (or, with
+``AWSOME_AUTO_CONFIRM_SECONDS``, a reading that stays the same that long) stores the reading and plays
+music for it while the camera keeps running. ICE servers (STUN/TURN) come from ``AWSOME_ICE_SERVERS``.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit_webrtc import webrtc_streamer
+
+from ui import live
+from ui.runtime import get_settings, show_errors
+from ui.session import current_user_id
 
 st.title("Live camera")
-st.info(
-    "Coming next: look into your webcam and the app draws a box around each face with its emotion, "
-    "shows all 7 probabilities live, and when you press **Use this mood** it stores the reading and "
-    "plays music for it. Meanwhile you can use the **Photo** page."
+st.caption(
+    "Press **START** and allow the camera. Each face gets a box with its emotion, and the bars show all "
+    "7 emotions, smoothed over about a second. Nothing is recorded until you press **Use this mood**."
 )
+
+user_id = current_user_id()
+settings = get_settings()
+processor = None
+with show_errors("Loading the emotion model"):
+    processor = live.get_processor()
+if user_id is None or processor is None:
+    st.page_link("pages/photo.py", label="Use the Photo page instead", icon=":material/photo_camera:")
+    st.stop()
+
+on_frame, on_ended = live.frame_callbacks(processor)
+live.keep_component_visible()
+video, side = st.columns([3, 2], gap="large")
+with video:
+    live.keep_stream_on_rerun_bursts()
+    desired = live.plan_recovery()
+    ctx = webrtc_streamer(
+        key=live.KEY,
+        video_frame_callback=on_frame,
+        on_video_ended=on_ended,
+        async_processing=True,
+        media_stream_constraints={"video": True, "audio": False},
+        rtc_configuration={"iceServers": settings.ice_server_list()},
+        desired_playing_state=desired,
+    )
+    live.check_drop_after(ctx)
+
+with side:
+    status = st.empty()
+    if not ctx.state.playing:
+        status.markdown("Press **START** to turn on your camera.")
+    live.clear_notice_when_playing(ctx)
+    if notice := live.recovery_notice():
+        kind, text = notice
+        (st.warning if kind == "warning" else st.info)(text)
+    use_mood = st.button("Use this mood", key="live-use-mood", type="primary", icon=":material/check:")
+    if settings.auto_confirm_seconds > 0:
+        st.caption(f"Your mood is also stored once it stays the same for {settings.auto_confirm_seconds:g} s.")
+    st.caption(
+        "No picture? If the browser blocks the camera, or the connection fails (a network that needs a "
+        "TURN server, see the README), take a snapshot instead:"
+    )
+    st.page_link("pages/photo.py", label="Photo page", icon=":material/photo_camera:")
+
+if use_mood:
+    live.confirm_reading(user_id, processor)
+live.show_confirmed(user_id)
+
+live.follow_stream(ctx, processor, status, user_id=user_id, auto_seconds=settings.auto_confirm_seconds)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,8 +68,19 @@ class AppServer:
                 self.process.wait(timeout=5)
 
 
-def start_app(tmp_dir: Path, *, database_url: str, extra_env: dict[str, str] | None = None) -> AppServer:
-    """Run migrations, then `streamlit run app.py` on a free port; wait for /_stcore/health."""
+def start_app(
+    tmp_dir: Path,
+    *,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    launcher: Sequence[str] | None = None,
+    health_check: Callable[[AppServer], bool] | None = None,
+) -> AppServer:
+    """Run migrations, then `streamlit run app.py` on a free port; wait for /_stcore/health.
+
+    *launcher* replaces the `streamlit` executable in that command (the WebRTC tests run it through
+    tests/e2e/run_streamlit.py, possibly in a network namespace); *health_check* replaces the HTTP probe
+    (for a server the test process cannot reach directly)."""
     port = free_port()
     env = {
         **os.environ,
@@ -83,7 +94,7 @@ def start_app(tmp_dir: Path, *, database_url: str, extra_env: dict[str, str] | N
     subprocess.run([str(bin_dir / "awsome"), "db", "upgrade"], env=env, cwd=PROJECT_ROOT, check=True, timeout=120)
     log_path = tmp_dir / f"streamlit-{port}.log"
     cmd = [
-        str(bin_dir / "streamlit"),
+        *(launcher or [str(bin_dir / "streamlit")]),
         "run",
         "app.py",
         "--server.port",
@@ -102,10 +113,14 @@ def start_app(tmp_dir: Path, *, database_url: str, extra_env: dict[str, str] | N
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{server.log()}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(server.url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return server
+        if health_check is not None:
+            if health_check(server):
+                return server
+        else:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(server.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return server
         time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"streamlit did not answer on {server.url} within 90 s:\n{server.log()}")
@@ -119,6 +134,9 @@ def playwright_sync() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_or_fail("playwright is not installed (pip install -r requirements.txt)")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # a loaded 2-core machine can take seconds per script run
     with sync_playwright() as p:
         yield p
 
