@@ -1,0 +1,34 @@
+"""``awsome bench NAME [ARGS...]``: run one of the benchmark scripts in ``scripts/`` (they print their figures).
+
+The scripts live beside the package in a checkout (not in an installed wheel): speed and accuracy targets
+belong in benchmarks, not in timed unit tests.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+from awsome_core.config import PROJECT_ROOT
+from awsome_core.errors import AwsomeError
+
+BENCHMARKS = {
+    "vision": "bench_vision.py",  # per-face and per-frame latency, import time and memory of the serving path
+    "recommender": "bench_recommender.py",  # top-10 from a 114,000-track catalog
+    "history": "bench_history.py",  # 30-day dashboard queries over 100,000 events
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in BENCHMARKS:
+        raise AwsomeError(f"usage: awsome bench {{{'|'.join(BENCHMARKS)}}} [ARGS...]")
+    script = PROJECT_ROOT / "scripts" / BENCHMARKS[argv[0]]
+    if not script.exists():
+        raise AwsomeError(f"{script} not found: benchmarks run from a checkout of the repository")
+    sys.argv = [str(script), *argv[1:]]
+    sys.path.insert(0, str(PROJECT_ROOT))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
