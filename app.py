@@ -16,6 +16,8 @@ logging.basicConfig(
     level=os.environ.get("AWSOME_LOG_LEVEL", "INFO").upper(),
     format="%(asctime)s %(levelname)s %(name)s: %(message)s",
 )
+for noisy in ("aiortc", "aioice", "streamlit_webrtc"):  # they log every ICE candidate (IP addresses) at INFO
+    logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 logger = logging.getLogger("awsome.app")
 
 st.set_page_config(page_title="AWSome", page_icon=":material/music_note:", layout="wide")

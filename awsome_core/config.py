@@ -46,7 +46,9 @@ class Settings:
     catalog_url: str = _setting(DEFAULT_CATALOG_URL, "Where `awsome catalog download` fetches the public catalog")
     spotify_client_id: str = _setting("", "Spotify Web API client id (optional)", secret=True)
     spotify_client_secret: str = _setting("", "Spotify Web API client secret (optional)", secret=True)
-    ice_servers: str = _setting("[]", "JSON list of WebRTC ICE servers (STUN/TURN), e.g. a coturn URL with credentials")
+    ice_servers: str = _setting(
+        "[]", "JSON list of WebRTC ICE servers (STUN/TURN), e.g. a coturn URL with credentials", secret=True
+    )
     auto_confirm_seconds: float = _setting(0.0, "Live page: store the mood after this many stable seconds (0 = off)")
     admin_users: str = _setting("", "Comma-separated usernames allowed to import catalogs from the UI")
 

@@ -103,3 +103,10 @@ def test_photo_page_waits_for_a_picture(app_env: str) -> None:
     assert not at.exception
     assert at.title[0].value == "Photo"
     assert [t.label for t in at.tabs] == ["Upload a photo", "Take a snapshot"]
+
+
+def test_live_page_without_a_face_says_so(app_env: str) -> None:
+    at = _signed_in(app_env)
+    at.button(key="live-use-mood").click().run()
+    assert not at.exception
+    assert "No face seen" in at.warning[0].value

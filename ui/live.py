@@ -1,0 +1,237 @@
+"""Glue for the Live camera page: per-session processor, webrtc callbacks, stream recovery, confirmation.
+
+Threads: streamlit-webrtc calls the frame callback and ``on_video_ended`` from its own worker thread. They
+reach the session's :class:`~awsome_core.vision.live.LiveProcessor` through a closure and touch nothing
+else: no ``st.*``, no session state, no database. The script thread reads ``processor.snapshot()``.
+
+Reruns: streamlit-webrtc ≤ 0.79 can stop its own worker right after the stream starts when script runs
+come in a burst (its stale-context check reads Streamlit's ``script_run_count`` while the event loop is
+still incrementing it; see the README, Troubleshooting). So this page draws the live reading onto the video
+(no reruns), refreshes its status line from one long script run, and
+
+* :func:`keep_stream_on_rerun_bursts` disarms that check while the component is still on the page (the
+  check exists for a user who left the page and came back; Streamlit then has dropped the component's
+  widget state, and the check stays armed);
+* :func:`plan_recovery` notices when the library dropped the stream under a playing browser anyway
+  and restarts it once, visibly (``desired_playing_state`` stop, a 3 s pause, then start).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import av
+import streamlit as st
+from streamlit_webrtc import component as webrtc_component
+from streamlit_webrtc.component import generate_frontend_component_key
+
+from awsome_core.charts import probability_chart
+from awsome_core.vision.live import LiveProcessor, LiveSnapshot
+from ui.mood import classifier, store_reading
+from ui.music import show_recommendations
+from ui.runtime import show_errors
+
+logger = logging.getLogger(__name__)
+
+KEY = "live-emotion"
+IFRAME_TITLE = "streamlit_webrtc.component.webrtc_streamer"
+_PROCESSOR, _CONFIRMED, _AUTO_DONE = "_live_processor", "_live_confirmed", "_live_auto_done"
+_PHASE, _PHASE_AT, _NOTICE = "_live_recovery", "_live_recovery_at", "_live_notice"
+RECOVERY_TIMEOUT_S = 20.0
+RESTART_DELAY_S = 3.0
+POLL_S = 0.5
+
+DROPPED = "The camera connection dropped right after it started; restarting it once…"
+RESTARTED = "The camera connection dropped right after it started and was restarted."
+DROPPED_AGAIN = "The camera connection dropped again. Press **START** to try once more, or use the Photo page."
+
+
+def get_processor() -> LiveProcessor:
+    """This session's processor (created on first use; never shared with another session)."""
+    if _PROCESSOR not in st.session_state:
+        st.session_state[_PROCESSOR] = LiveProcessor(classifier())
+    processor: LiveProcessor = st.session_state[_PROCESSOR]
+    return processor
+
+
+def frame_callbacks(processor: LiveProcessor) -> tuple[Callable[[av.VideoFrame], av.VideoFrame], Callable[[], None]]:
+    """``(video_frame_callback, on_video_ended)`` bound to *processor* by closure."""
+
+    def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
+        # NOTE: runs in streamlit-webrtc's worker thread: no st.*, no session state, no database.
+        image = processor.process(frame.to_ndarray(format="bgr24"))
+        return av.VideoFrame.from_ndarray(image, format="bgr24")
+
+    def on_ended() -> None:
+        # NOTE: worker thread too. Frees this stream's state; the shared model stays loaded.
+        processor.reset()
+        logger.info("live stream ended; processor reset")
+
+    return on_frame, on_ended
+
+
+def keep_component_visible() -> None:
+    """Undo, for the webrtc iframe only, the login cookie component's CSS that hides every element holding an
+    iframe of height 0: the webrtc iframe starts at height 0 and, hidden, could never measure and grow."""
+    st.markdown(
+        f"<style>.element-container:has(iframe[title='{IFRAME_TITLE}']) {{ display: block !important; }}</style>",
+        unsafe_allow_html=True,
+    )
+
+
+# ---------------------------------------------------------------- stream state and recovery
+
+
+def _frontend_active(key: str) -> bool:
+    """What the browser last reported: playing or signalling (its widget value; None once off the page)."""
+    value = st.session_state.get(generate_frontend_component_key(key))
+    return bool(value) and bool(value.get("playing") or value.get("sdpOffer"))
+
+
+def _server_active(ctx: Any) -> bool:
+    return ctx is not None and bool(ctx.state.playing or ctx.state.signalling)
+
+
+def keep_stream_on_rerun_bursts(key: str = KEY) -> None:
+    """Before ``webrtc_streamer``: disarm the library's stale-context reset while its component is on the page."""
+    ctx = st.session_state.get(key)
+    if ctx is None or generate_frontend_component_key(key) not in st.session_state:
+        return  # first visit, or the user left the page: the library's check must run
+    last = getattr(ctx, "_last_rendered_run_count", None)
+    info = webrtc_component.get_this_session_info()  # via the component module, as tests patch it there
+    count = webrtc_component.get_script_run_count(info) if info is not None else None
+    if last is not None and count is not None and count > last + 1:
+        logger.info("streamlit-webrtc would have reset the live stream (run count %d after %d); kept it", count, last)
+    if hasattr(ctx, "_last_rendered_run_count"):
+        ctx._last_rendered_run_count = None
+
+
+def _set_phase(phase: str | None, notice: str | None = None) -> None:
+    st.session_state[_PHASE], st.session_state[_PHASE_AT] = phase, time.monotonic()
+    if notice is not None:
+        st.session_state[_NOTICE] = notice
+
+
+def _on_drop() -> bool:
+    """The library lost the stream under a playing browser: restart once per start. True if restarting."""
+    phase = st.session_state.get(_PHASE)
+    if phase in ("stop", "start", "connecting"):
+        return False  # already recovering
+    if phase == "done":
+        logger.warning("live stream dropped again after the restart; leaving it to the user")
+        _set_phase(None, DROPPED_AGAIN)
+        return False
+    logger.warning("live stream dropped right after it started (streamlit-webrtc context reset); restarting it once")
+    _set_phase("stop", DROPPED)
+    return True
+
+
+def plan_recovery(key: str = KEY) -> bool | None:
+    """Before ``webrtc_streamer``: the ``desired_playing_state`` for this run (None: the user's buttons)."""
+    ctx, frontend = st.session_state.get(key), _frontend_active(key)
+    server = _server_active(ctx)
+    phase = st.session_state.get(_PHASE)
+    if phase in ("stop", "start", "connecting") and time.monotonic() - st.session_state[_PHASE_AT] > RECOVERY_TIMEOUT_S:
+        logger.warning("live stream restart timed out in phase %s", phase)
+        _set_phase(None, DROPPED_AGAIN)
+    elif frontend and ctx is not None and not server:
+        _on_drop()
+    elif phase == "stop" and not frontend:
+        # let aiortc finish closing the dropped connection before the browser offers a new one
+        time.sleep(max(0.0, RESTART_DELAY_S - (time.monotonic() - st.session_state[_PHASE_AT])))
+        _set_phase("start")
+    elif phase == "start" and server:
+        _set_phase("connecting")
+    elif phase == "connecting" and ctx.state.playing:
+        _set_phase("done", RESTARTED)
+        logger.info("live stream restarted")
+    elif phase == "connecting" and not frontend and not server:
+        logger.warning("live stream restart did not connect")
+        _set_phase(None, DROPPED_AGAIN)
+    elif phase == "done" and not frontend and not server:
+        _set_phase(None)  # the user stopped the restarted stream: the next START may be restarted again
+    if not frontend and not server:
+        st.session_state.pop(_AUTO_DONE, None)
+    return {"stop": False, "start": True}.get(st.session_state.get(_PHASE) or "")
+
+
+def check_drop_after(ctx: Any, key: str = KEY) -> None:
+    """After ``webrtc_streamer``: if the library dropped the stream during this very run, restart it now."""
+    if _frontend_active(key) and not _server_active(ctx) and _on_drop():
+        st.rerun()
+
+
+def recovery_notice() -> tuple[str, str] | None:
+    """``(kind, text)`` to show beside the video, or None. kind is ``info`` or ``warning``."""
+    notice = st.session_state.get(_NOTICE)
+    if not notice:
+        return None
+    return ("warning" if notice == DROPPED_AGAIN else "info"), notice
+
+
+def clear_notice_when_playing(ctx: Any) -> None:
+    if ctx.state.playing and st.session_state.get(_PHASE) is None:
+        st.session_state.pop(_NOTICE, None)
+
+
+# ---------------------------------------------------------------- reading, confirmation, polling
+
+
+def status_text(snap: LiveSnapshot) -> str:
+    rate = f"{snap.fps:.1f} frames/s analysed"
+    if snap.top_emotion is None:
+        return f"No face in view · {rate}"
+    faces = "1 face" if snap.face_count == 1 else f"{snap.face_count} faces"
+    return f"Mood: **{snap.top_emotion}** {100 * snap.confidence:.0f}% · {faces} · {rate}"
+
+
+def confirm_reading(user_id: int, processor: LiveProcessor, *, auto: bool = False) -> bool:
+    """Store the current smoothed reading for *user_id* and keep it for reruns. False if there is none."""
+    snap = processor.snapshot()
+    if snap.probabilities is None:
+        st.warning(f"No face seen in the last {processor.max_age:.0f} seconds: look into the camera and try again.")
+        return False
+    with show_errors("Storing your mood"):
+        event_id = store_reading(
+            user_id=user_id,
+            probabilities=snap.probabilities,
+            source="live",
+            reading_key=f"live-{uuid.uuid4()}",
+            face_count=max(1, snap.face_count),
+        )
+        st.session_state[_CONFIRMED] = {"event_id": event_id, "probabilities": snap.probabilities, "auto": auto}
+        logger.info("live reading stored: event %d (%s)", event_id, snap.top_emotion)
+        return True
+    return False
+
+
+def show_confirmed(user_id: int) -> None:
+    """The confirmed reading (chart + music), shown on every rerun until the next confirmation."""
+    confirmed = st.session_state.get(_CONFIRMED)
+    if not confirmed:
+        return
+    probabilities = confirmed["probabilities"]
+    top = max(probabilities, key=probabilities.get)
+    how = "automatically after a stable reading" if confirmed["auto"] else "when you pressed Use this mood"
+    st.subheader(f"Your mood: {top} ({100 * probabilities[top]:.0f}%)")
+    st.caption(f"Stored {how}. The camera keeps running; press Use this mood again for a new reading.")
+    st.plotly_chart(probability_chart(probabilities), key=f"live-chart-{confirmed['event_id']}")
+    show_recommendations(user_id=user_id, event_id=confirmed["event_id"], probabilities=probabilities)
+
+
+def follow_stream(ctx: Any, processor: LiveProcessor, status: Any, *, user_id: int, auto_seconds: float) -> None:
+    """While the stream plays, refresh *status* twice a second from this one script run (no reruns), and
+    store the first reading that stays the same for *auto_seconds* (0 = never). Any user action interrupts
+    the loop with a rerun, which starts it again at the end of the page."""
+    while ctx.state.playing:
+        snap = processor.snapshot()
+        status.markdown(status_text(snap))
+        if auto_seconds > 0 and not st.session_state.get(_AUTO_DONE) and snap.stable_for >= auto_seconds:
+            st.session_state[_AUTO_DONE] = True
+            if confirm_reading(user_id, processor, auto=True):
+                st.rerun()
+        time.sleep(POLL_S)
