@@ -60,6 +60,7 @@ def expect_signed_out(page: Any) -> None:
 
 
 def sign_out(page: Any) -> None:
+    wait_idle(page)
     page.get_by_role("button", name="Sign out").first.click()
     expect_signed_out(page)
 
@@ -80,3 +81,11 @@ def wait_for_cookie(
         page.wait_for_timeout(250)
         waited += 250
     raise AssertionError(f"cookie {name!r} was not (re)set within {timeout_ms} ms")
+
+
+def open_page(page: Any, title: str, heading: str | None = None) -> None:
+    """Click *title* in the sidebar navigation once the current page has settled; wait for its heading."""
+    wait_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    expect(page.get_by_role("heading", name=heading or title)).to_be_visible(timeout=60_000)
+    wait_idle(page)

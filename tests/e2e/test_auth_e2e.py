@@ -8,6 +8,7 @@ from tests.e2e.helpers import (
     cookie_value,
     expect_signed_in,
     expect_signed_out,
+    open_page,
     register,
     sign_in,
     sign_out,
@@ -41,8 +42,7 @@ def test_register_sign_out_wrong_password_sign_in_reload(app_factory, new_page) 
     wait_for_cookie(page, other_than=old_cookie)
     page.reload()
     expect_signed_in(page)
-    page.get_by_test_id("stSidebarNav").get_by_text("Account", exact=True).click()
-    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    open_page(page, "Account")
     assert page.dialogs == []
 
 

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from tests.conftest import PROJECT_ROOT, shared_data_path
-from tests.e2e.helpers import expect_signed_in, register, wait_idle
+from tests.e2e.helpers import expect_signed_in, open_page, register
 
 PASSWORD = "correct-horse-battery"
 
@@ -69,9 +69,7 @@ def _open_photo_page(app_factory, new_page, tmp_path: Path):
     page.goto(app.url)
     register(page, "photouser", "Photo User", PASSWORD)
     expect_signed_in(page)
-    page.get_by_test_id("stSidebarNav").get_by_text("Photo", exact=True).click()
-    expect(page.get_by_role("heading", name="Photo")).to_be_visible()
-    wait_idle(page)
+    open_page(page, "Photo")
     return page, db_url
 
 
