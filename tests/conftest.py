@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+# NOTE: aiortc's pylibsrtp segfaults when it is first imported after TensorFlow in one process (seen with
+# tensorflow-cpu 2.21 + pylibsrtp 1.0); the app never imports TensorFlow, but the test session does both.
+# Importing it first makes the suite independent of test order.
+import aiortc  # noqa: F401  isort: skip
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 REQUIRE_ALL = os.environ.get("AWSOME_REQUIRE_ALL", "") == "1"
