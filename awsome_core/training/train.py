@@ -6,6 +6,7 @@ Run commands::
     awsome train --config vgg --out runs/vgg         # the real run (hours on 2 CPU cores)
     nohup awsome train --config vgg --out runs/vgg > runs/vgg.log 2>&1 &   # in the background
     awsome train --config vgg --out runs/vgg         # same command again resumes from runs/vgg/last.keras
+    awsome train --config vgg --out runs/vgg --resume-from models/training/vgg   # on a fresh checkout
 
 One file in the spirit of nanoGPT's train.py: a config dataclass with presets, the data
 pipeline, the model, then one loop (Keras ``fit`` one epoch at a time) that evaluates on
@@ -27,6 +28,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -340,9 +342,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--max-epochs-this-run", type=int, default=0)
+    parser.add_argument(
+        "--resume-from",
+        type=Path,
+        default=None,
+        help="a committed checkpoint folder (e.g. models/training/vgg) to start --out from when --out is new",
+    )
     args = parser.parse_args(argv)
     cfg = make_config(args.config, data_dir=args.data_dir, epochs=args.epochs)
     out = args.out or Path("runs") / args.config
+    if args.resume_from and not (out / "state.json").exists():
+        shutil.copytree(args.resume_from, out, dirs_exist_ok=True)
+        logger.info("starting %s from the checkpoint in %s", out, args.resume_from)
     record = train(cfg, out, max_epochs_this_run=args.max_epochs_this_run)
     logger.info("done: %s", json.dumps(record))
     return 0
