@@ -22,21 +22,20 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, func, insert, make_url, select
+from sqlalchemy import Engine, func, insert, make_url, select
 
 from awsome_core.emotions import EMOTIONS, VALENCE_AROUSAL
 from awsome_core.history import figures, load_dashboard
 from awsome_core.history.summary import compute_streaks, summary_text
 from awsome_core.music.recommender import STRATEGIES
-from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from awsome_core.storage.db import make_engine, make_sessionmaker, temporary_mysql_database, upgrade_database
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track, User
 from awsome_core.storage.repository import SOURCES
 
@@ -202,22 +201,6 @@ def _timed(run: Callable[[], None], repeats: int) -> list[tuple[float, float]]:
     return samples
 
 
-@contextmanager
-def throwaway_mysql(server_url: str) -> Iterator[str]:
-    """Create ``awsome_bench_<hex>`` (utf8mb4) on the server, yield its URL, drop it afterwards."""
-    server = make_url(server_url).set(database=None)
-    name = f"awsome_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, connect_args={"connect_timeout": 5})
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.dispose()
-
-
 def bench(label: str, url: str, args: argparse.Namespace) -> None:
     upgrade_database(url)
     engine = make_engine(url)
@@ -263,7 +246,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
     if args.mysql_url:
-        with throwaway_mysql(args.mysql_url) as url:
+        with temporary_mysql_database(args.mysql_url, prefix="awsome_bench") as url:
             bench(make_url(url).get_backend_name(), url, args)
 
 

@@ -9,6 +9,7 @@ named lock so that several replicas starting at once migrate one after the other
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,3 +197,25 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _safe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def temporary_mysql_database(
+    server: str | URL, *, prefix: str = "awsome_tmp", charset: str = "utf8mb4"
+) -> Iterator[str]:
+    """Create an empty database ``<prefix>_<hex>`` on the MySQL server at *server*, yield its URL, drop it.
+
+    For tests and benchmarks. *charset* other than utf8mb4 exists to test that migrations force utf8mb4.
+    """
+    server_url = make_url(server).set(database=None)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    collation = "utf8mb4_unicode_ci" if charset == "utf8mb4" else f"{charset}_swedish_ci"
+    admin = create_engine(server_url, connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET {charset} COLLATE {collation}")
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import streamlit as st
+
+from awsome_core.storage.db import upgrade_database
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +24,13 @@ def webrtc_without_server(monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit_webrtc.component as component
 
     monkeypatch.setattr(component, "get_this_session_info", lambda: None)
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated SQLite database (its URL) and a data directory for the app under test."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("AWSOME_DATABASE_URL", url)
+    monkeypatch.setenv("AWSOME_DATA_DIR", str(tmp_path))
+    upgrade_database(url)
+    return url

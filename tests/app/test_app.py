@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from awsome_core import auth
-from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from awsome_core.storage.db import make_engine, make_sessionmaker
 from tests.conftest import PROJECT_ROOT
 
 APP = PROJECT_ROOT / "app.py"
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("AWSOME_DATABASE_URL", url)
-    monkeypatch.setenv("AWSOME_DATA_DIR", str(tmp_path))
-    upgrade_database(url)
-    return url
 
 
 def _app() -> AppTest:

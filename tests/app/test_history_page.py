@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from awsome_core import auth
 from awsome_core.emotions import EMOTIONS
 from awsome_core.storage import repository
-from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track, User
 from tests.conftest import PROJECT_ROOT
 
 PAGE = PROJECT_ROOT / "pages" / "history.py"
 CHARTS = ("history-timeline", "history-probabilities", "history-top-emotions", "history-heatmap", "history-help")
-
-
-@pytest.fixture(autouse=True)
-def fresh_resources() -> None:
-    """Settings and the engine are cached per process; each test gets its own."""
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("AWSOME_DATABASE_URL", url)
-    monkeypatch.setenv("AWSOME_DATA_DIR", str(tmp_path))
-    upgrade_database(url)
-    return url
 
 
 def _register(url: str, username: str) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -178,32 +177,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture
 def mysql_database_url() -> Iterator[str]:
     """A fresh, empty MySQL database on the server of AWSOME_TEST_MYSQL_URL, dropped afterwards."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from awsome_core.storage.db import temporary_mysql_database
+
     base = os.environ.get("AWSOME_TEST_MYSQL_URL")
     if not base:
         skip_or_fail("AWSOME_TEST_MYSQL_URL is not set (e.g. mysql+pymysql://root@127.0.0.1:3306/)")
-    import pymysql
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base)
-    name = f"awsome_e2e_{secrets.token_hex(4)}"
     try:
-        conn = pymysql.connect(
-            host=url.host or "127.0.0.1",
-            port=url.port or 3306,
-            user=url.username or "root",
-            password=url.password or "",
-            connect_timeout=5,
-        )
-    except pymysql.MySQLError as e:
+        database = temporary_mysql_database(base, prefix="awsome_e2e")
+        url = database.__enter__()
+    except SQLAlchemyError as e:
         skip_or_fail(f"MySQL server of AWSOME_TEST_MYSQL_URL unreachable: {e}")
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+        database.__exit__(None, None, None)
 
 
 @pytest.fixture

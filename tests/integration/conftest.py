@@ -11,9 +11,8 @@ commit: the database is thrown away anyway).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from awsome_core.storage.db import make_engine, make_sessionmaker, temporary_mysql_database, upgrade_database
 from tests.conftest import skip_or_fail
 
 MYSQL_URL_VARIABLE = "AWSOME_TEST_MYSQL_URL"
@@ -46,20 +45,9 @@ def mysql_server() -> tuple[URL | None, str]:
     return url, ""
 
 
-@contextmanager
-def throwaway_mysql_database(server: URL, *, charset: str = "utf8mb4") -> Iterator[str]:
-    """Create an empty database ``awsome_test_<hex>`` with *charset*, yield its URL, drop it."""
-    name = f"awsome_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, connect_args={"connect_timeout": 5})
-    collation = "utf8mb4_unicode_ci" if charset == "utf8mb4" else f"{charset}_swedish_ci"
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET {charset} COLLATE {collation}")
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.dispose()
+def throwaway_mysql_database(server: URL, *, charset: str = "utf8mb4") -> ContextManager[str]:
+    """An empty database ``awsome_test_<hex>`` with *charset* on *server*, dropped afterwards."""
+    return temporary_mysql_database(server, prefix="awsome_test", charset=charset)
 
 
 def require_mysql_server(mysql_server: tuple[URL | None, str]) -> URL:
