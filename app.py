@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import os
-
 import streamlit as st
 
 from awsome_core.errors import AwsomeError
 from awsome_core.text import escape_markdown
-from ui.runtime import get_settings
+from ui.runtime import configure_logging, get_settings
 from ui.session import current_user_id, sign_out, sync_login_state
-
-logging.basicConfig(
-    level=os.environ.get("AWSOME_LOG_LEVEL", "INFO").upper(),
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-for noisy in ("aiortc", "aioice", "streamlit_webrtc"):  # they log every ICE candidate (IP addresses) at INFO
-    logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-logger = logging.getLogger("awsome.app")
 
 st.set_page_config(page_title="AWSome", page_icon=":material/music_note:", layout="wide")
 
 try:
     settings = get_settings()
+    configure_logging(settings.log_level)
     sync_login_state()
 except AwsomeError as e:  # unsafe configuration or database down: say so, never a traceback
     st.error(str(e))

@@ -25,11 +25,6 @@ def may_manage_catalog() -> bool:
     return bool(username) and (not settings.is_production or username in settings.admin_set())
 
 
-def catalog_is_small_now() -> bool:
-    with db_session() as session:
-        return catalog_is_small(session=session)
-
-
 def show_catalog_section() -> None:
     """Catalog size, and for admins: download the public catalog, import a CSV or a Spotify playlist."""
     with show_errors("Reading the catalog"), db_session() as session:

@@ -15,9 +15,8 @@ from ui.runtime import db_session, get_settings
 logger = logging.getLogger(__name__)
 
 
-@st.cache_resource
 def classifier() -> EmotionClassifier:
-    """The served emotion model, loaded once per process (thread-safe predict).
+    """The served emotion model, loaded once per process by :func:`get_classifier` (thread-safe predict).
 
     Served with mirror test-time augmentation: +0.8 points on PublicTest (64.9% → 65.8% at epoch 28) for
     about 0.7 ms more per face (`awsome evaluate --tta`, `scripts/bench_vision.py`).

@@ -10,6 +10,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from awsome_core.music import STRATEGIES, embed_html, recommend_tracks
+from awsome_core.music.catalog import catalog_is_small
 from awsome_core.music.embed import COMPACT_HEIGHT, display_artists, is_spotify_id
 from awsome_core.music.recommender import default_strategy
 from awsome_core.storage import repository
@@ -32,9 +33,15 @@ class Pick:
     html: str
 
 
-def _picks(user_id: int, event_id: int, probabilities: Mapping[str, float], strategy: str) -> list[Pick]:
+@dataclass(frozen=True)
+class Picks:
+    items: list[Pick]
+    catalog_small: bool  # worth offering the public catalog (checked once, with the ranking)
+
+
+def _picks(user_id: int, event_id: int, probabilities: Mapping[str, float], strategy: str) -> Picks:
     """Rank, store as recommendations (once per event and strategy), and remember for reruns."""
-    cache: dict[tuple[int, str], list[Pick]] = st.session_state.setdefault("_picks", {})
+    cache: dict[tuple[int, str], Picks] = st.session_state.setdefault("_picks", {})
     key = (event_id, strategy)
     if key not in cache:
         with db_session() as session:
@@ -51,7 +58,7 @@ def _picks(user_id: int, event_id: int, probabilities: Mapping[str, float], stra
                 session=session, user_id=user_id, mood_event_id=event_id, items=items
             )
             session.commit()
-            cache[key] = [
+            picks = [
                 Pick(
                     r.track.id,
                     s.id,
@@ -63,6 +70,7 @@ def _picks(user_id: int, event_id: int, probabilities: Mapping[str, float], stra
                 )
                 for r, s in zip(ranked, stored, strict=True)
             ]
+            cache[key] = Picks(picks, catalog_is_small(session=session))
     return cache[key]
 
 
@@ -81,21 +89,15 @@ def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[
     )
     with show_errors("Finding music"):
         picks = _picks(user_id, event_id, probabilities, strategy)
-        if not picks:
+        if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
-        if len(picks) < 10 or _catalog_small():
-            st.caption("Only a small starter catalog is installed: get the full public catalog on the About page.")
+        if picks.catalog_small:
+            st.caption("The music catalog is small: the full public catalog can be added on the About page.")
             st.page_link("pages/about.py", label="Music catalog", icon=":material/library_music:")
         feedback = _feedback(user_id)
-        for pick in picks:
+        for pick in picks.items:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
-
-
-def _catalog_small() -> bool:
-    from ui.catalog import catalog_is_small_now
-
-    return catalog_is_small_now()
 
 
 def _feedback(user_id: int) -> dict[int, int]:

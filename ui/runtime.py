@@ -30,6 +30,14 @@ def _secrets_mapping() -> dict[str, Any]:
 
 
 @st.cache_resource
+def configure_logging(level: str) -> None:
+    """Configure logging once per process (not on every rerun) at *level* (``AWSOME_LOG_LEVEL``)."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("aiortc", "aioice", "streamlit_webrtc"):  # they log every ICE candidate (IP addresses) at INFO
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+@st.cache_resource
 def get_settings() -> Settings:
     """Settings from the environment and ``[awsome]`` in secrets.toml (raises ConfigError when unsafe)."""
     return Settings.load(_secrets_mapping())

@@ -20,11 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import DateTime, Select, and_, exists, func, select, type_coerce
+from sqlalchemy import DateTime, and_, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.music.recommender import STRATEGIES
+from awsome_core.storage import repository
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track
 from awsome_core.storage.repository import SOURCES
 
@@ -149,7 +150,7 @@ def load_history(
         return HistoryFrame()
     columns = [MoodEvent.id, _RAW_CREATED_AT, *(getattr(MoodEvent, e) for e in EMOTIONS), MoodEvent.valence]
     columns += [MoodEvent.arousal, MoodEvent.top_emotion, MoodEvent.corrected_emotion, MoodEvent.source]
-    query = _scoped_events(select(*columns), user_id, since, until, sources)
+    query = repository.scope_mood_events(select(*columns), user_id=user_id, since=since, until=until, sources=sources)
     rows = session.execute(query.order_by(MoodEvent.created_at, MoodEvent.id)).all()
     if not rows:
         return HistoryFrame()
@@ -178,7 +179,7 @@ def played_tracks(
         .join(Track, Track.id == Recommendation.track_id)
         .outerjoin(MoodEvent, and_(MoodEvent.id == Recommendation.mood_event_id, MoodEvent.user_id == user_id))
         .outerjoin(Feedback, and_(Feedback.user_id == user_id, Feedback.track_id == Recommendation.track_id))
-        .where(Recommendation.user_id == user_id, *_in_range(Recommendation.created_at, since, until))
+        .where(Recommendation.user_id == user_id, *repository.time_range(Recommendation.created_at, since, until))
         .order_by(Recommendation.created_at.desc(), Recommendation.id.desc())
         .limit(limit)
     )
@@ -193,7 +194,7 @@ def liked_tracks(
     """Return the tracks the user likes, most played in the range first, then most recently liked."""
     plays = (
         select(Recommendation.track_id, func.count().label("plays"))
-        .where(Recommendation.user_id == user_id, *_in_range(Recommendation.created_at, since, until))
+        .where(Recommendation.user_id == user_id, *repository.time_range(Recommendation.created_at, since, until))
         .group_by(Recommendation.track_id)
         .subquery()
     )
@@ -231,7 +232,7 @@ def did_it_help(
     batches = session.execute(
         select(Recommendation.strategy, Recommendation.created_at, MoodEvent.id, MoodEvent.valence)
         .join(MoodEvent, and_(MoodEvent.id == Recommendation.mood_event_id, MoodEvent.user_id == user_id))
-        .where(Recommendation.user_id == user_id, *_in_range(Recommendation.created_at, since, until))
+        .where(Recommendation.user_id == user_id, *repository.time_range(Recommendation.created_at, since, until))
         .distinct()
     ).all()
     deltas: dict[str, list[float]] = {s: [] for s in STRATEGIES}
@@ -286,18 +287,3 @@ def _next_reading(
     if i < len(ids) and times[i] <= limit:
         return float(valence[i])
     return None
-
-
-def _scoped_events(
-    query: Select[Any], user_id: int, since: datetime | None, until: datetime | None, sources: Collection[str] | None
-) -> Select[Any]:
-    query = query.where(MoodEvent.user_id == user_id, *_in_range(MoodEvent.created_at, since, until))
-    return query if sources is None else query.where(MoodEvent.source.in_(sorted(sources)))
-
-
-def _in_range(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ValueError(f"{name} must be a timezone-aware (UTC) datetime, got naive {value!r}")
-    clauses = [] if since is None else [column >= since]
-    return clauses if until is None else [*clauses, column < until]

@@ -55,13 +55,9 @@ def export_rows(
     """Yield one dict per reading of the user in ``[since, until)`` (None: open), oldest first."""
     columns = [MoodEvent.created_at, MoodEvent.source, *(getattr(MoodEvent, e) for e in EMOTIONS)]
     columns += [MoodEvent.valence, MoodEvent.arousal, MoodEvent.top_emotion, MoodEvent.corrected_emotion]
-    query = select(*columns, MoodEvent.model_version).where(MoodEvent.user_id == user_id)
-    if since is not None:
-        query = query.where(MoodEvent.created_at >= since)
-    if until is not None:
-        query = query.where(MoodEvent.created_at < until)
-    if sources is not None:
-        query = query.where(MoodEvent.source.in_(sorted(sources)))
+    query = repository.scope_mood_events(
+        select(*columns, MoodEvent.model_version), user_id=user_id, since=since, until=until, sources=sources
+    )
     for row in session.execute(query.order_by(MoodEvent.created_at, MoodEvent.id)):
         record = dict(zip(EXPORT_COLUMNS, row, strict=True))
         record["created_at"] = record["created_at"].isoformat()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import ColumnElement, CursorResult, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 SOURCES: Final = ("live", "photo", "manual")
 _T = TypeVar("_T")
+SelectT = TypeVar("SelectT", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -141,15 +142,7 @@ def list_mood_events(
     *sources* keeps only those sources; *limit* keeps the most recent *limit* events (still
     returned oldest first).
     """
-    _require_aware("since", since)
-    _require_aware("until", until)
-    query = select(MoodEvent).where(MoodEvent.user_id == user_id)
-    if since is not None:
-        query = query.where(MoodEvent.created_at >= since)
-    if until is not None:
-        query = query.where(MoodEvent.created_at < until)
-    if sources is not None:
-        query = query.where(MoodEvent.source.in_(list(sources)))
+    query = scope_mood_events(select(MoodEvent), user_id=user_id, since=since, until=until, sources=sources)
     if limit is None:
         return list(session.scalars(query.order_by(MoodEvent.created_at, MoodEvent.id)))
     if limit < 0:
@@ -290,6 +283,30 @@ def _validate_event_fields(
     if client_event_id is not None and not 0 < len(client_event_id) <= 36:
         raise ValueError("client_event_id must be 1 to 36 characters (a UUID)")
     _require_aware("created_at", created_at)
+
+
+def time_range(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    """WHERE clauses for ``since <= column < until`` (either may be None); both must be timezone-aware."""
+    _require_aware("since", since)
+    _require_aware("until", until)
+    clauses = [] if since is None else [column >= since]
+    return clauses if until is None else [*clauses, column < until]
+
+
+def scope_mood_events(
+    query: SelectT,
+    *,
+    user_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sources: Collection[str] | None = None,
+) -> SelectT:
+    """Restrict a SELECT over ``mood_events`` to one user, a time range and (optionally) some sources.
+
+    The one place every reader of mood events (this module, history, export) scopes its queries.
+    """
+    query = query.where(MoodEvent.user_id == user_id, *time_range(MoodEvent.created_at, since, until))
+    return query if sources is None else query.where(MoodEvent.source.in_(sorted(sources)))
 
 
 def _require_aware(name: str, value: datetime | None) -> None:
