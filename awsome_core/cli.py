@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("awsome_core.training.export", "export a trained checkpoint to the serving TFLite model"),
     "predict": ("awsome_core.vision.predict", "print faces, boxes and probabilities of an image as JSON"),
     "catalog": ("awsome_core.music.cli", "import or download the music catalog"),
-    "db": ("awsome_core.storage.cli", "database migrations (db upgrade)"),
+    "db": ("awsome_core.storage.cli", "database: wait until it answers, migrate (db wait/upgrade/current)"),
     "bench": ("awsome_core.bench", "benchmarks that print their figures"),
 }
 

@@ -2,6 +2,7 @@
 
     awsome db upgrade [--url URL]   # migrate to the newest revision (the Docker entrypoint runs this)
     awsome db current [--url URL]   # print the database's revision and the newest one
+    awsome db wait [--timeout S]    # wait until the database answers (container entrypoint, before upgrade)
 
 The URL defaults to ``AWSOME_DATABASE_URL`` (or the SQLite file under ``AWSOME_DATA_DIR``).
 """
@@ -15,7 +16,7 @@ import sys
 from sqlalchemy import make_url
 
 from awsome_core.config import Settings
-from awsome_core.storage.db import current_revision, head_revision, upgrade_database
+from awsome_core.storage.db import current_revision, head_revision, upgrade_database, wait_for_database
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("upgrade", "migrate the database to the newest revision"),
         ("current", "print the database's revision and the newest one"),
+        ("wait", "wait until the database answers (exit 1 after --timeout seconds)"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--url", help="SQLAlchemy URL (default: AWSOME_DATABASE_URL or the SQLite file)")
+        if name == "wait":
+            sub.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default: 60)")
+            sub.add_argument("--interval", type=float, default=1.0, help="seconds between tries (default: 1)")
     return parser
 
 
@@ -36,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     url: str = args.url or Settings.load().effective_database_url
     shown = make_url(url).render_as_string(hide_password=True)
+    if args.command == "wait":
+        wait_for_database(url, timeout_s=args.timeout, interval_s=args.interval)
+        return 0
     if args.command == "upgrade":
         upgrade_database(url)
         logger.info("database %s is at revision %s (head)", shown, head_revision())

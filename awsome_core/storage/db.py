@@ -9,8 +9,9 @@ named lock so that several replicas starting at once migrate one after the other
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,42 @@ def check_database(engine: Engine) -> None:
     except _CONNECTION_ERRORS as e:
         logger.warning("database %s unreachable: %s", _safe_url(engine.url), e)
         raise StorageUnavailable() from e
+
+
+def wait_for_database(
+    url: str,
+    *,
+    timeout_s: float = 60.0,
+    interval_s: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Wait until the database at *url* answers ``SELECT 1``; return how many attempts that took.
+
+    For container entrypoints, where the app may start before its database: tries at once, then every
+    *interval_s* seconds until *timeout_s* seconds have passed (one last try at the deadline). Only
+    connection failures are retried; a wrong URL or driver fails at once. Raises
+    :class:`StorageUnavailable` when the database still does not answer after *timeout_s*.
+    """
+    engine = make_engine(url)
+    deadline = clock() + timeout_s
+    attempts = 0
+    try:
+        while True:
+            attempts += 1
+            try:
+                check_database(engine)
+                logger.info("database %s answered after %d attempt(s)", _safe_url(engine.url), attempts)
+                return attempts
+            except StorageUnavailable:
+                remaining = deadline - clock()
+                if remaining <= 0:
+                    raise StorageUnavailable(
+                        f"The database at {_safe_url(engine.url)} did not answer within {timeout_s:g} s."
+                    ) from None
+                sleep(min(interval_s, remaining))
+    finally:
+        engine.dispose()
 
 
 def upgrade_database(url: str) -> None:
