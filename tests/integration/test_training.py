@@ -46,6 +46,32 @@ def test_debug_preset_runs_end_to_end_and_resumes_exactly(tmp_path: Path) -> Non
     assert resumed["val_acc"] == pytest.approx(straight["val_acc"])
 
 
+@pytest.mark.slow
+def test_weights_only_checkpoint_warm_starts_at_its_epoch(tmp_path: Path) -> None:
+    """A committed backbone-only best.keras goes on at its epoch with the schedule where it left off."""
+    import keras
+
+    data = _tiny_fer(tmp_path / "data")
+    cfg = T.make_config("debug", data_dir=str(data), limit_train=0, limit_val=0, epochs=1)
+    run = tmp_path / "run"
+    T.train(cfg, run)
+    trained = keras.saving.load_model(run / "best.keras", compile=False)
+    backbone = T.backbone_of(trained)
+    backbone.save(run / "best.keras")  # what models/training/<run>/ holds: the backbone alone
+    (run / "last.keras").unlink()
+    expected = backbone.get_weights()
+
+    steps = int(np.ceil(95 / cfg.batch_size))  # 96 rows, one "not a face" row dropped
+    model = T.warm_start(cfg, steps, run / "best.keras", epoch=1)
+    assert int(model.optimizer.iterations.numpy()) == steps
+    for got, want in zip(T.backbone_of(model).get_weights(), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+    record = T.train(T.make_config("debug", data_dir=str(data), limit_train=0, limit_val=0, epochs=2), run)
+    assert record["epoch"] == 2
+    assert [json.loads(line)["epoch"] for line in (run / "log.jsonl").read_text().splitlines()] == [1, 2]
+
+
 def test_load_split_drops_not_a_face_rows_and_mixes_votes(tmp_path: Path) -> None:
     data = _tiny_fer(tmp_path)
     cfg = T.make_config("debug", data_dir=str(data), limit_train=0, ferplus_weight=0.5)
