@@ -18,8 +18,8 @@ logger = logging.getLogger(__name__)
 def classifier() -> EmotionClassifier:
     """The served emotion model, loaded once per process by :func:`get_classifier` (thread-safe predict).
 
-    Served with mirror test-time augmentation: +0.8 points on PublicTest (64.9% → 65.8% at epoch 28) for
-    about 0.7 ms more per face (`awsome evaluate --tta`, `scripts/bench_vision.py`).
+    Served with mirror test-time augmentation: +0.8 points on PublicTest (70.6% → 71.4%, models/README.md)
+    for about 1.4 ms more per face (`awsome evaluate --tta`, `scripts/bench_vision.py`).
     """
     return get_classifier(str(get_settings().model_path), tta=True)
 
