@@ -196,7 +196,7 @@ def make_predictor(*, model: Path | None, checkpoint: Path | None) -> tuple[Pred
 
 def update_card(card_path: Path, data: Path, plain: EvalReport, tta: EvalReport | None, tta_mode: str) -> None:
     """Store the figures in the model card under the data file's stem and re-render the README."""
-    from awsome_core.training.export import write_card
+    from awsome_core.training.card import write_card
 
     card = json.loads(card_path.read_text(encoding="utf-8"))
     entry: dict[str, Any] = {"rows": plain.rows, "evaluated": time.strftime("%Y-%m-%d"), "plain": plain.to_dict()}

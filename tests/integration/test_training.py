@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from awsome_core.training import data as D
 from awsome_core.training import train as T
 
 
@@ -19,7 +20,7 @@ def _tiny_fer(tmp_path: Path, n_train: int = 96, n_val: int = 48) -> Path:
         x = rng.integers(0, 256, (n, 48, 48)).astype(np.uint8)
         x[:, :8, :8] = (y * 36)[:, None, None]  # something learnable
         votes = np.zeros((n, 10), np.uint8)
-        votes[np.arange(n), np.array(T.FERPLUS_TO_FER)[y]] = 10
+        votes[np.arange(n), np.array(D.FERPLUS_TO_FER)[y]] = 10
         votes[0] = 0
         votes[0, 9] = 10  # one "not a face" row, dropped from training
         np.savez(tmp_path / name, x=x, y=y, ferplus_votes=votes)
@@ -75,7 +76,7 @@ def test_weights_only_checkpoint_warm_starts_at_its_epoch(tmp_path: Path) -> Non
 def test_load_split_drops_not_a_face_rows_and_mixes_votes(tmp_path: Path) -> None:
     data = _tiny_fer(tmp_path)
     cfg = T.make_config("debug", data_dir=str(data), limit_train=0, ferplus_weight=0.5)
-    x, targets, y = T.load_split(data / "fer2013_train.npz", cfg, train=True)
+    x, targets, y = D.load_split(data / "fer2013_train.npz", cfg, train=True)
     assert len(x) == 95 and x.shape[1:] == (48, 48, 1)
     np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
     assert (targets.argmax(axis=1) == y).all()

@@ -10,6 +10,7 @@ import pytest
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import AwsomeError
+from awsome_core.training.card import render_model_card
 from awsome_core.training.evaluate import (
     EvalReport,
     confusion_figure,
@@ -20,7 +21,6 @@ from awsome_core.training.evaluate import (
     tta_probabilities,
     update_card,
 )
-from awsome_core.training.export import render_model_card
 
 
 def onehot(labels: list[int], k: int = 7) -> np.ndarray:
