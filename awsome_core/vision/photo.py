@@ -1,7 +1,10 @@
 """The photo entry point: uploaded bytes → decoded image and the emotions of every face in it.
 
-Every failure is an :class:`~awsome_core.errors.AwsomeError` with a message a user can read
-(:class:`InvalidImage` for bytes we cannot or will not decode); nothing else escapes.
+Used by the Photo page (upload and camera snapshot) and by ``awsome predict``. Every failure is an
+:class:`~awsome_core.errors.AwsomeError` with a message a user can read (:class:`InvalidImage` for bytes we
+cannot or will not decode); nothing else escapes, and time and memory are bounded by
+:func:`~awsome_core.vision.image_io.decode_image`'s limits (``tests/integration/test_fuzz_images.py``
+throws 10,000+ hostile byte strings at it).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from awsome_core.emotions import EMOTIONS
@@ -39,8 +43,8 @@ def analyze_photo(data: bytes, *, classifier: EmotionClassifier, max_bytes: int,
     image = decode_image(data, max_bytes=max_bytes)
     try:
         faces = analyze_image(image, classifier=classifier, max_faces=max_faces, small_faces=True)
-    except (ValueError, MemoryError) as e:  # e.g. degenerate sizes the detector cannot handle
-        logger.info("analysis failed: %s", e)
+    except (ValueError, MemoryError, cv2.error) as e:  # e.g. degenerate sizes the detector cannot handle
+        logger.warning("analysis of a %s image failed: %s", image.shape, e)
         raise InvalidImage("This picture could not be analysed; please try another one.") from e
     return PhotoAnalysis(image, tuple(faces))
 

@@ -20,32 +20,35 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from awsome_core.config import Settings
 from awsome_core.errors import InvalidImage
-from awsome_core.vision.analyze import analyze_image
 from awsome_core.vision.classifier import EmotionClassifier
-from awsome_core.vision.image_io import decode_image
+from awsome_core.vision.photo import analyze_photo
 
 logger = logging.getLogger(__name__)
 
 
 def predict_file(path: Path, *, classifier: EmotionClassifier, max_faces: int, max_bytes: int) -> dict[str, object]:
-    """The JSON-ready result for one image file."""
+    """The JSON-ready result for one image file (any extension: the bytes decide). Raises AwsomeError only."""
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > max_bytes:  # refused before reading: never load a huge file into memory
+                raise InvalidImage(f"{path} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.")
+            data = file.read(max_bytes + 1)  # a device or pipe has no size: read one byte past the limit
     except OSError as e:
         raise InvalidImage(f"Cannot read {path}: {e.strerror or e}") from e
-    image = decode_image(data, max_bytes=max_bytes)
-    faces = analyze_image(image, classifier=classifier, max_faces=max_faces)
+    result = analyze_photo(data, classifier=classifier, max_bytes=max_bytes, max_faces=max_faces)
     return {
         "image": str(path),
-        "width": int(image.shape[1]),
-        "height": int(image.shape[0]),
+        "width": int(result.image_bgr.shape[1]),
+        "height": int(result.image_bgr.shape[0]),
         "model_version": classifier.model_version,
-        "faces": [face.as_dict() for face in faces],
+        "faces": [face.as_dict() for face in result.faces],
     }
 
 

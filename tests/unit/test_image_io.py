@@ -88,7 +88,7 @@ def test_decode_image_refuses_png_bomb_fast_without_decoding(side: int) -> None:
     data = png_bomb(side, side)
     assert len(data) < 2000
     start = time.perf_counter()
-    with pytest.raises(InvalidImage, match=f"{side}×{side} pixels; the limit is 40 megapixels"):
+    with pytest.raises(InvalidImage, match=f"{side}×{side} pixels; the limit is 16 megapixels for PNG"):
         decode_image(data, max_bytes=MB)
     assert time.perf_counter() - start < 0.5
 
@@ -135,6 +135,33 @@ def test_decode_image_shrinks_long_side_to_max_side() -> None:
     out = decode_image(encode(gradient_rgb(4000, 1000), "JPEG"), max_bytes=10 * MB)
     assert out.shape == (480, 1920, 3)
     assert decode_image(encode(gradient_rgb(4000, 1000), "PNG"), max_bytes=10 * MB, max_side=None).shape[1] == 4000
+
+
+def test_decode_image_allows_bigger_jpegs_than_pngs() -> None:
+    """A JPEG is decoded at reduced scale, a PNG at full size: 20 MP passes as JPEG only."""
+    image = gradient_rgb(5000, 4000)
+    assert decode_image(encode(image, "JPEG", quality=50), max_bytes=10 * MB).shape == (1536, 1920, 3)
+    with pytest.raises(InvalidImage, match="5000×4000 pixels; the limit is 16 megapixels for PNG"):
+        decode_image(encode(image, "PNG"), max_bytes=10 * MB)
+
+
+def test_decode_image_rotates_and_scales_a_big_picture_after_reducing_it() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(gradient_rgb(4000, 2000), "PNG", exif=exif.tobytes())
+    out = decode_image(data, max_bytes=10 * MB)
+    assert out.shape == (1920, 960, 3)  # reduced 2×, rotated to portrait, then scaled to 1920
+
+
+def test_decode_image_scales_a_big_dark_16_bit_png_like_a_small_one() -> None:
+    values = np.full((3000, 3000), 200, dtype=np.uint16)  # dark: 200 of 65535
+    small, big = (decode_image(encode(Image.fromarray(v), "PNG"), max_bytes=10 * MB) for v in (values[:8, :8], values))
+    assert small[0, 0, 0] == big[0, 0, 0] == 1
+
+
+def test_decode_image_ignores_a_broken_exif_block() -> None:
+    data = encode(gradient_rgb(64, 32), "JPEG", exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff\x12\x01")
+    assert decode_image(data, max_bytes=MB).shape == (32, 64, 3)
 
 
 @settings(max_examples=200, deadline=None)
