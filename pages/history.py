@@ -11,15 +11,21 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from awsome_core.errors import StorageUnavailable
 from awsome_core.history import figures, userdata
 from awsome_core.history.queries import Dashboard, load_dashboard
 from awsome_core.history.summary import compute_streaks, day_range, local_today, period_phrase, summary_text
 from awsome_core.storage.repository import SOURCES
 from awsome_core.text import escape_markdown
+from ui.mood import save_kept_readings, show_pending_notice
 from ui.runtime import db_session, get_sessionmaker, get_settings, show_errors
 from ui.session import current_user_id, sign_out
 
 _FLASH, _CONFIRM_KEYS = "_history_flash", ("confirm-delete-history", "confirm-delete-account")
+HISTORY_UNAVAILABLE = (
+    "Your history is unavailable right now: the database cannot be reached. Nothing is lost; reload this page "
+    "in a moment."
+)
 
 
 def _browser_timezone() -> str | None:
@@ -115,8 +121,14 @@ start, end = _date_bounds(picked, today)
 since, until = day_range(start, end, tz)
 
 dash: Dashboard | None = None
-with show_errors("Loading your history"), db_session() as session:
-    dash = load_dashboard(session=session, user_id=user_id, since=since, until=until, sources=sources or [])
+save_kept_readings(user_id)
+with show_errors("Loading your history"):
+    try:
+        with db_session() as session:
+            dash = load_dashboard(session=session, user_id=user_id, since=since, until=until, sources=sources or [])
+    except StorageUnavailable:
+        st.warning(HISTORY_UNAVAILABLE)
+show_pending_notice(user_id)
 if dash is None:
     st.stop()
 if not dash.has_any_history:

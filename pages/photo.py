@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import cv2
@@ -11,7 +12,15 @@ from awsome_core.charts import probability_chart
 from awsome_core.emotions import EMOTIONS, top_emotion
 from awsome_core.vision.overlay import draw_faces
 from awsome_core.vision.photo import NO_FACE_TIPS, PhotoAnalysis, analyze_photo, mean_probabilities
-from ui.mood import classifier, store_reading
+from ui.mood import (
+    KEPT_MESSAGE,
+    ReadingKept,
+    classifier,
+    is_pending,
+    save_kept_readings,
+    store_reading,
+    stored_event_id,
+)
 from ui.music import show_recommendations
 from ui.runtime import get_settings, show_errors
 from ui.session import current_user_id
@@ -68,8 +77,8 @@ corrected = right.selectbox(
 )
 reading_key = f"photo-{digest}-{choice}"
 if right.button("Confirm this mood", type="primary", key=f"confirm-{digest}"):
-    with show_errors("Saving your reading"):
-        st.session_state[f"event-{reading_key}"] = store_reading(
+    with show_errors("Saving your reading"), contextlib.suppress(ReadingKept):  # kept: said just below
+        store_reading(
             user_id=user_id,
             probabilities=probabilities,
             source="photo",
@@ -78,7 +87,10 @@ if right.button("Confirm this mood", type="primary", key=f"confirm-{digest}"):
             corrected_emotion=corrected if corrected != predicted else None,
             image_bytes=data,
         )
-event_id = st.session_state.get(f"event-{reading_key}")
+save_kept_readings(user_id)  # a reading kept while the database was down: saved now if it is back
+event_id = stored_event_id(reading_key)
+if event_id is None and is_pending(reading_key):
+    st.warning(KEPT_MESSAGE)
 if event_id is not None:
     st.success("Saved to your history.")
     mood = {e: 1.0 if e == corrected else 0.0 for e in EMOTIONS} if corrected else probabilities

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,7 +60,7 @@ def db_session() -> Iterator[Session]:
     try:
         with get_sessionmaker()() as session:
             yield session
-    except (OperationalError, PoolTimeout) as e:
+    except (OperationalError, InterfaceError, PoolTimeout) as e:
         logger.warning("database unavailable: %s", type(e).__name__)
         raise StorageUnavailable() from e
     except DBAPIError as e:

@@ -17,6 +17,7 @@ import streamlit_authenticator as stauth
 
 from awsome_core import auth
 from awsome_core.storage.models import User
+from ui.mood import save_kept_readings
 from ui.runtime import db_session, get_settings
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,14 @@ def _authenticator() -> stauth.Authenticate:
 
 def sync_login_state() -> None:
     """Restore a login from a valid cookie (page reload); keep the cookie set while signed in; delete it
-    after signing out."""
+    after signing out. Then save readings kept while the database was down (see ``ui.mood``)."""
+    _sync_cookie()
+    user_id = current_user_id()
+    if user_id is not None:
+        save_kept_readings(user_id)
+
+
+def _sync_cookie() -> None:
     settings = get_settings()
     signed_in = bool(st.session_state.get("authentication_status"))
     has_cookie = settings.cookie_name in st.context.cookies
@@ -54,17 +62,36 @@ def sync_login_state() -> None:
             logger.debug("no cookie to delete")
         return
     if not signed_in and has_cookie:
-        token = authenticator.cookie_controller.get_cookie()
-        if token:
-            issued_at = float(token.get("exp_date", 0)) - settings.cookie_expiry_days * 86400
+        token = _valid_token(authenticator)
+        if token is not None:
+            username, expires = token
+            issued_at = expires - settings.cookie_expiry_days * 86400
             with db_session() as session:
-                user = auth.user_for_cookie(
-                    session=session, username=str(token.get("username", "")), issued_at=issued_at
-                )
+                user = auth.user_for_cookie(session=session, username=username, issued_at=issued_at)
             if user is not None:
                 _remember(user)
     if st.session_state.get("authentication_status"):
         authenticator.cookie_controller.set_cookie()
+
+
+def _valid_token(authenticator: stauth.Authenticate) -> tuple[str, float] | None:
+    """``(username, expiry)`` of a correctly signed, unexpired login cookie, else None.
+
+    streamlit-authenticator checks the HS256 signature and the expiry, but lets some forged tokens raise
+    (``alg: none`` → InvalidAlgorithmError, a non-numeric ``exp_date`` → TypeError): any such cookie is
+    treated as no cookie, never a traceback. The token itself is never logged.
+    """
+    try:
+        token = authenticator.cookie_controller.get_cookie()
+        if not isinstance(token, dict):
+            return None
+        username, expires = token.get("username"), token.get("exp_date")
+        if not isinstance(username, str) or isinstance(expires, bool) or not isinstance(expires, int | float):
+            return None
+        return username, float(expires)
+    except Exception as e:  # a forged or corrupt cookie
+        logger.info("ignoring an invalid login cookie (%s)", type(e).__name__)
+        return None
 
 
 def _remember(user: User) -> None:
