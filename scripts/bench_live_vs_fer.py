@@ -112,11 +112,12 @@ def build_frames(image_rgb: Any, n: int, poses: tuple[Pose, ...] = POSES, *, see
 
 
 def served_tta(card: dict[str, Any]) -> bool | None:
-    """Whether the app serves the model with mirror TTA, as its card states it (``serving.tta``,
-    ``served_tta`` or ``tta``: a bool, or a mode name where ``"none"``/``"off"`` mean no); ``None`` when
-    the card does not say."""
+    """Whether the app serves the model with mirror TTA, as its card states it (``serving_tta``, written by
+    ``awsome export``; also ``serving.tta``, ``served_tta`` or ``tta``: a bool, or a mode name where
+    ``"none"``/``"off"`` mean no); ``None`` when the card does not say."""
     serving = card.get("serving")
-    for value in (serving.get("tta") if isinstance(serving, dict) else None, card.get("served_tta"), card.get("tta")):
+    nested = serving.get("tta") if isinstance(serving, dict) else None
+    for value in (card.get("serving_tta"), nested, card.get("served_tta"), card.get("tta")):
         if isinstance(value, bool):
             return value
         if isinstance(value, str):

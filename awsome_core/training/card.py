@@ -43,6 +43,7 @@ def render_model_card(card: dict[str, Any], *, model_size: str = "?") -> str:
         f"| input | shape {card.get('input_shape')}, {card.get('input_dtype')}: {card.get('input')} |",
         f"| output | {card.get('output')} |",
         f"| runtime | {card.get('runtime')} |",
+        f"| served with | {'mirror (flip) TTA' if card.get('serving_tta') == 'flip' else 'no TTA'} |",
         f"| parameters | {card.get('parameters', 0):,} |",
         "",
         "## Data",

@@ -142,6 +142,15 @@ class EmotionClassifier:
             return self._it.get_tensor(self._out).astype(np.float32, copy=True)
 
 
+def serving_tta(path: Path | str) -> bool:
+    """Whether the card beside *path* says the app serves this model with mirror TTA (``"serving_tta": "flip"``)."""
+    try:
+        card = json.loads(card_path_for(Path(path)).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return card.get("serving_tta") == "flip"
+
+
 @lru_cache(maxsize=2)
 def get_classifier(path: str, tta: bool = False) -> EmotionClassifier:
     """The process-wide classifier for *path*, loaded on first use (safe to share across threads)."""

@@ -94,6 +94,14 @@ def test_label_order_mismatch_raises_model_error(tmp_path: Path) -> None:
         EmotionClassifier.load(copy_model(tmp_path, labels=swapped))
 
 
+def test_the_card_says_how_the_model_is_served(tmp_path: Path) -> None:
+    from awsome_core.vision.classifier import serving_tta
+
+    assert serving_tta(MODEL) is True  # the committed card: the app serves mirror TTA
+    assert serving_tta(copy_model(tmp_path, serving_tta="none")) is False
+    assert serving_tta(tmp_path / "nowhere" / "emotion.tflite") is False
+
+
 def test_input_shape_mismatch_raises_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="expects input"):
         EmotionClassifier.load(copy_model(tmp_path, input_shape=[64, 64, 1]))

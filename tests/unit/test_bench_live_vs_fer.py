@@ -79,6 +79,8 @@ class TestServedTta:
             ({"serving": {"tta": "flip"}}, True),
             ({"serving": {"tta": "none"}}, False),
             ({"served_tta": False}, False),
+            ({"serving_tta": "flip"}, True),
+            ({"serving_tta": "none"}, False),
             ({"tta": "off"}, False),
             ({"evaluation": {"fer2013_val": {"tta_mode": "flip"}}}, None),  # evaluated with TTA ≠ served
             ({}, None),
