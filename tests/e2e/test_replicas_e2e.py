@@ -194,4 +194,4 @@ def test_deep_link_to_a_fresh_replica_goes_through_sign_in(app_factory: Any, new
     app = app_factory()
     page = new_page()
     page.goto(app.url + "/photo")
-    expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=10_000)
