@@ -14,6 +14,7 @@ from awsome_core.music.catalog import catalog_is_small, catalog_stats, import_ca
 from awsome_core.music.download import install_public_catalog
 from awsome_core.music.spotify import SpotifyClient, import_playlist
 from awsome_core.music.starter import MOOD_POINTS
+from awsome_core.text import escape_markdown
 from ui.runtime import db_session, get_settings, show_errors
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def show_catalog_section() -> None:
     if upload is not None and st.button("Import this file", key="catalog-import"):
         with show_errors("Importing the file"), st.spinner("Importing…"), db_session() as session:
             report = import_catalog_file(session=session, path=upload, source=None)
-            st.success(report.summary())
+            st.success(escape_markdown(report.summary()))
     _playlist_form()
 
 
@@ -59,7 +60,7 @@ def _download() -> None:
             session=session, url=settings.catalog_url, data_dir=settings.data_dir, progress=progress
         )
         bar.progress(1.0, text="Done")
-        st.success(report.summary())
+        st.success(escape_markdown(report.summary()))
 
 
 def _playlist_form() -> None:
@@ -83,4 +84,4 @@ def _playlist_form() -> None:
                 if result.report is None:
                     st.warning(result.note or "Nothing was imported.")
                 else:
-                    st.success(result.note or result.report.summary())
+                    st.success(escape_markdown(result.note or result.report.summary()))  # names a user typed

@@ -35,6 +35,8 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("aiortc", "aioice", "streamlit_webrtc"):  # they log every ICE candidate (IP addresses) at INFO
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # NOTE: spotipy logs request headers at DEBUG: the Basic auth of the client id and secret, the access token.
+    logging.getLogger("spotipy").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 @st.cache_resource
