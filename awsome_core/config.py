@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from awsome_core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COOKIE_KEY = "dev-only-insecure-cookie-key-change-me"
+#: Values copied from an example file (``CHANGE-ME-...``, ``replace-with-...``) are refused in production.
+PLACEHOLDER_SECRET = re.compile(r"change.?me|replace.?with|example|placeholder|dev.?only|insecure", re.IGNORECASE)
 DEFAULT_CATALOG_URL = "https://huggingface.co/datasets/maharshipandya/spotify-tracks-dataset/resolve/main/dataset.csv"
 
 
@@ -80,7 +83,10 @@ class Settings:
         if self.env not in ("development", "production"):
             raise ConfigError(f"AWSOME_ENV must be 'development' or 'production', not {self.env!r}")
         if self.is_production and (
-            not self.cookie_key or self.cookie_key == DEFAULT_COOKIE_KEY or len(self.cookie_key) < 16
+            not self.cookie_key
+            or self.cookie_key == DEFAULT_COOKIE_KEY
+            or len(self.cookie_key) < 16
+            or PLACEHOLDER_SECRET.search(self.cookie_key)
         ):
             raise ConfigError(
                 "Production mode needs a secret cookie key of at least 16 characters: "
