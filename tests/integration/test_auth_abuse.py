@@ -8,6 +8,8 @@ messages do not tell real accounts from unknown ones; the client cap stops one a
 
 from __future__ import annotations
 
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -43,14 +45,21 @@ def _cost(hashed: bytes) -> int:
     return int(hashed.split(b"$")[2])
 
 
-def test_every_failed_attempt_costs_one_full_bcrypt_check(session, checkpw_calls: list[bytes]) -> None:
+def test_every_failed_attempt_costs_one_full_bcrypt_check(
+    session, checkpw_calls: list[bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
     auth.register_user(session=session, username="alice", display_name="A", password=PASSWORD)  # cost 12
+    seconds = {}
     for username in ("alice", "nobody", "<script>", "x" * 200, "", "ALICE "):
         checkpw_calls.clear()
+        start = time.perf_counter()
         with pytest.raises(AuthError) as refused:
             auth.authenticate(session=session, username=username, password="wrong-password-1")
+        seconds[username[:10] or "(empty)"] = time.perf_counter() - start
         assert str(refused.value) == auth.WRONG_CREDENTIALS, username
         assert len(checkpw_calls) == 1 and _cost(checkpw_calls[0]) == auth.BCRYPT_ROUNDS, username
+    with capsys.disabled():  # the figures, not asserted: timing on a shared machine is noisy
+        sys.stdout.write("\n[auth] failed sign-in: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in seconds.items()))
 
 
 def test_lockout_cannot_be_dodged_by_case_or_spaces(session) -> None:
