@@ -16,8 +16,8 @@ BENCHMARKS = {
     "vision": "bench_vision.py",  # per-face and per-frame latency, import time and memory of the serving path
     "recommender": "bench_recommender.py",  # top-10 from a 114,000-track catalog
     "history": "bench_history.py",  # 30-day dashboard queries over 100,000 events
-    "live-vs-fer": "bench_live_vs_fer.py",
-    "replica": "bench_replica.py",  # memory and CPU of one app replica per signed-in session (docs/deploy.md)  # live pipeline fps and accuracy against the fer library (.venv-fer)
+    "live-vs-fer": "bench_live_vs_fer.py",  # live pipeline fps and accuracy against the fer library (.venv-fer)
+    "replica": "bench_replica.py",  # memory and CPU per app replica and signed-in session (docs/deploy.md)
 }
 
 

@@ -9,7 +9,9 @@ from awsome_core.training.evaluate import EvalReport, confusion_figure
 from ui.catalog import show_catalog_section
 from ui.mood import classifier
 from ui.runtime import show_errors
+from ui.session import require_user
 
+require_user()
 st.title("About AWSome")
 st.markdown(
     """

@@ -9,10 +9,10 @@ from awsome_core.errors import AuthError
 from awsome_core.storage import repository
 from awsome_core.text import escape_markdown
 from ui.runtime import db_session, show_errors
-from ui.session import current_user_id, sign_in, sign_out
+from ui.session import require_user, sign_in, sign_out
 
 st.title("Account")
-user_id = current_user_id()
+user_id = require_user()
 with show_errors("Loading your account"), db_session() as session:
     user = repository.get_user(session=session, user_id=user_id) if user_id is not None else None
     if user is None:

@@ -19,7 +19,7 @@ from awsome_core.storage.repository import SOURCES
 from awsome_core.text import escape_markdown
 from ui.mood import save_kept_readings, show_pending_notice
 from ui.runtime import db_session, get_sessionmaker, get_settings, show_errors
-from ui.session import current_user_id, sign_out
+from ui.session import require_user, sign_out
 
 _FLASH, _CONFIRM_KEYS = "_history_flash", ("confirm-delete-history", "confirm-delete-account")
 HISTORY_UNAVAILABLE = (
@@ -103,10 +103,7 @@ def _music(dash: Dashboard, tz: str | None) -> None:
 
 
 st.title("History")
-user_id = current_user_id()
-if user_id is None:
-    st.warning("Please sign in to see your history.")
-    st.stop()
+user_id = require_user()
 if flash := st.session_state.pop(_FLASH, None):
     st.success(flash)
     for key in _CONFIRM_KEYS:

@@ -14,7 +14,7 @@ from streamlit_webrtc import webrtc_streamer
 
 from ui import live
 from ui.runtime import get_settings, show_errors
-from ui.session import current_user_id
+from ui.session import require_user
 
 st.title("Live camera")
 st.caption(
@@ -22,7 +22,7 @@ st.caption(
     "7 emotions, smoothed over about a second. Nothing is recorded until you press **Use this mood**."
 )
 
-user_id = current_user_id()
+user_id = require_user()
 settings = get_settings()
 processor = None
 with show_errors("Loading the emotion model"):

@@ -23,11 +23,11 @@ from ui.mood import (
 )
 from ui.music import show_recommendations
 from ui.runtime import get_settings, show_errors
-from ui.session import current_user_id
+from ui.session import require_user
 
 st.title("Photo")
 settings = get_settings()
-user_id = current_user_id()
+user_id = require_user()
 upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a snapshot"])
 with upload_tab:
     upload = st.file_uploader(

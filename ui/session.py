@@ -14,6 +14,7 @@ import logging
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.errors import StreamlitAPIException
 
 from awsome_core import auth
 from awsome_core.storage.models import User
@@ -129,6 +130,24 @@ def sign_out() -> None:
 def current_user_id() -> int | None:
     uid = st.session_state.get("user_id")
     return int(uid) if st.session_state.get("authentication_status") and uid is not None else None
+
+
+def require_user() -> int:
+    """The signed-in user's id, for every page but Sign in; without one, the browser goes to ``app.py``.
+
+    A fresh Streamlit process serves a deep link such as ``/photo`` by running ``pages/photo.py`` on its
+    own (Streamlit's ``pages/`` auto-discovery) before ``app.py`` has ever set up ``st.navigation``, so
+    sign-in never ran: after every restart or scale-out, a reload was a way in. Such runs go to ``app.py``,
+    which restores the session from the cookie or shows Sign in.
+    """
+    user_id = current_user_id()
+    if user_id is None:
+        try:
+            st.switch_page("app.py")  # raises to end this run
+        except StreamlitAPIException:  # already under app.py's navigation: it only lists Sign in
+            st.warning("Please sign in.")
+        st.stop()
+    return user_id
 
 
 def client_address() -> str | None:

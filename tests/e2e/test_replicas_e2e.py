@@ -184,11 +184,6 @@ def test_user_stays_signed_in_and_keeps_readings_across_a_replica_restart(
     assert tab.dialogs == [] and page.dialogs == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a fresh Streamlit process serves /photo by running pages/photo.py directly (the v1 pages/ "
-    "auto-discovery), without app.py's sign-in, until app.py has run st.navigation once; fix: rename pages/",
-)
 def test_deep_link_to_a_fresh_replica_goes_through_sign_in(app_factory: Any, new_page: Any) -> None:
     """After every restart or scale-out a replica is fresh, and a reload of any page is a deep link to it."""
     app = app_factory()
