@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -144,8 +145,14 @@ def _compose_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def compose_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    command, env = _compose_command(tmp_path_factory.mktemp("compose"))
-    argv = [*command, "--env-file", str(DEPLOY / "compose.env.example"), "config", "--format", "json"]
+    folder = tmp_path_factory.mktemp("compose")
+    command, env = _compose_command(folder)
+    # What the example tells an operator to do: every CHANGE-ME replaced by a long random value
+    # (production refuses the placeholders themselves, see test_config).
+    example = (DEPLOY / "compose.env.example").read_text()
+    env_file = folder / ".env"
+    env_file.write_text(re.sub(r"CHANGE-ME[\w-]*", lambda _: secrets.token_urlsafe(24), example))
+    argv = [*command, "--env-file", str(env_file), "config", "--format", "json"]
     result = subprocess.run(argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = json.loads(result.stdout)
