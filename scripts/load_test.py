@@ -67,6 +67,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from awsome_core import auth  # noqa: E402
 from awsome_core.storage.db import make_engine, make_sessionmaker, temporary_mysql_database  # noqa: E402
+from scripts.local_stack import stop_process, wait_for_http  # noqa: E402
 
 logger = logging.getLogger("awsome.load")
 PASSWORD = "load-test-password-1"
@@ -414,24 +415,13 @@ def app_server(database_url: str, data_dir: Path, log_path: Path) -> Iterator[tu
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url + "/_stcore/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start in 90 s: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+        try:
+            wait_for_http(url + "/_stcore/health", timeout_s=90, process=process)
+        except RuntimeError as e:
+            raise RuntimeError(f"streamlit did not start: {e}\n{log_path.read_text()[-2000:]}") from e
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
 
 
 def peak_rss_mb(pid: int) -> float | None:

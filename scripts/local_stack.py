@@ -76,7 +76,8 @@ def wait_for_http(url: str, *, timeout_s: float, process: subprocess.Popen[bytes
     raise RuntimeError(f"{url} did not answer within {timeout_s:g} s")
 
 
-def _stop(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout_s: float = 15) -> None:
+def stop_process(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout_s: float = 15) -> None:
+    """Send *sig*, wait up to *timeout_s*, then kill."""
     if process is None or process.poll() is not None:
         return
     process.send_signal(sig)
@@ -164,7 +165,7 @@ class LocalStack:
     def stop_replica(self, name: str, *, sig: int = signal.SIGTERM) -> None:
         """Stop one replica (SIGTERM: as a rolling restart does; SIGKILL: a crash)."""
         logger.info("stopping %s", name)
-        _stop(self.replicas[name].process, sig)
+        stop_process(self.replicas[name].process, sig)
 
     def start_replica(self, name: str) -> None:
         """(Re)start one replica through the entrypoint and wait until it is healthy."""
@@ -175,9 +176,9 @@ class LocalStack:
         self._wait_healthy(replica)
 
     def stop(self) -> None:
-        _stop(self.nginx, signal.SIGQUIT)  # graceful: lets open requests finish
+        stop_process(self.nginx, signal.SIGQUIT)  # graceful: lets open requests finish
         for replica in self.replicas.values():
-            _stop(replica.process)
+            stop_process(replica.process)
         self.nginx = None
 
     def logs(self, tail_chars: int = 4000) -> str:

@@ -24,7 +24,6 @@ from awsome_core.errors import StorageUnavailable
 from awsome_core.storage import repository
 from awsome_core.storage.models import utcnow
 from awsome_core.vision import EmotionClassifier, get_classifier
-from awsome_core.vision.classifier import serving_tta
 from ui.runtime import db_session, get_settings
 
 logger = logging.getLogger(__name__)
@@ -73,8 +72,7 @@ def classifier() -> EmotionClassifier:
     +0.8 points on PublicTest (70.6% → 71.4%, models/README.md) for about 1.4 ms more per face
     (`awsome evaluate --tta`, `scripts/bench_vision.py`).
     """
-    path = get_settings().model_path
-    return get_classifier(str(path), tta=serving_tta(path))
+    return get_classifier(str(get_settings().model_path), tta=None)
 
 
 def store_reading(

@@ -84,8 +84,11 @@ class EmotionClassifier:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Path | str, *, tta: bool = False) -> EmotionClassifier:
-        """Load ``path`` (a ``.tflite``) and check it against its card ``path.with_suffix('.json')``."""
+    def load(cls, path: Path | str, *, tta: bool | None = False) -> EmotionClassifier:
+        """Load ``path`` (a ``.tflite``) and check it against its card ``path.with_suffix('.json')``.
+
+        ``tta=None`` serves the model the way its card says (:func:`serving_tta`).
+        """
         path = Path(path)
         card_path = card_path_for(path)
         if not path.is_file():
@@ -96,7 +99,7 @@ class EmotionClassifier:
             card = json.loads(card_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise ModelError(f"The emotion model's card {card_path} cannot be read: {e}") from e
-        classifier = cls(model_path=path, card=card, tta=tta)
+        classifier = cls(model_path=path, card=card, tta=serving_tta(card) if tta is None else tta)
         logger.info("loaded emotion model %s (%s)", path, classifier.model_version)
         return classifier
 
@@ -142,16 +145,12 @@ class EmotionClassifier:
             return self._it.get_tensor(self._out).astype(np.float32, copy=True)
 
 
-def serving_tta(path: Path | str) -> bool:
-    """Whether the card beside *path* says the app serves this model with mirror TTA (``"serving_tta": "flip"``)."""
-    try:
-        card = json.loads(card_path_for(Path(path)).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False
+def serving_tta(card: dict[str, Any]) -> bool:
+    """Whether a model card says the app serves its model with mirror TTA (``"serving_tta": "flip"``)."""
     return card.get("serving_tta") == "flip"
 
 
 @lru_cache(maxsize=2)
-def get_classifier(path: str, tta: bool = False) -> EmotionClassifier:
+def get_classifier(path: str, tta: bool | None = False) -> EmotionClassifier:
     """The process-wide classifier for *path*, loaded on first use (safe to share across threads)."""
     return EmotionClassifier.load(path, tta=tta)

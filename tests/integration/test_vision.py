@@ -97,9 +97,12 @@ def test_label_order_mismatch_raises_model_error(tmp_path: Path) -> None:
 def test_the_card_says_how_the_model_is_served(tmp_path: Path) -> None:
     from awsome_core.vision.classifier import serving_tta
 
-    assert serving_tta(MODEL) is True  # the committed card: the app serves mirror TTA
-    assert serving_tta(copy_model(tmp_path, serving_tta="none")) is False
-    assert serving_tta(tmp_path / "nowhere" / "emotion.tflite") is False
+    assert serving_tta(json.loads(MODEL.with_suffix(".json").read_text())) is True  # the committed card: mirror TTA
+    assert serving_tta({"serving_tta": "none"}) is False
+    assert serving_tta({}) is False
+    assert EmotionClassifier.load(MODEL, tta=None).tta is True  # what the app loads (ui/mood.py)
+    assert EmotionClassifier.load(copy_model(tmp_path, serving_tta="none"), tta=None).tta is False
+    assert EmotionClassifier.load(MODEL).tta is False  # benchmarks and evaluation ask for plain predictions
 
 
 def test_input_shape_mismatch_raises_model_error(tmp_path: Path) -> None:
