@@ -76,12 +76,25 @@ def _render_training(t: dict[str, Any]) -> list[str]:
         f"- checkpoint `{t.get('run')}/{t.get('checkpoint')}`: epoch {t.get('epoch')}"
         f"{' (best on PublicTest)' if t.get('checkpoint') == 'best.keras' else ''} of {t.get('epochs_run')} run, "
         f"{t.get('epochs_planned')} planned",
+        *_render_averaging(t),
         f"- training time to that epoch: {t.get('seconds_to_epoch', 0) / 3600:.1f} h "
         f"({t.get('images_per_second')} images/s median) on {t.get('hardware')}",
         f"- Keras accuracy at that epoch: PublicTest {_pct(t.get('val_acc_at_epoch'))}, "
         f"training (augmented) {_pct(t.get('train_acc_at_epoch'))}",
         "- config: " + ", ".join(f"`{k}={v}`" for k, v in t.get("config", {}).items() if k != "extra"),
         "",
+    ]
+
+
+def _render_averaging(t: dict[str, Any]) -> list[str]:
+    count, config = t.get("averaged_models"), t.get("config", {})
+    if not count:
+        return []
+    last = int(t.get("epoch") or 0)
+    return [
+        f"- stochastic weight averaging: the mean of the weights after each of epochs {last - count + 1}–{last} "
+        f"({count} epochs at a constant learning rate {config.get('swa_lr')}), BatchNorm statistics recomputed on "
+        f"{config.get('swa_bn_rows')} augmented training faces (`awsome_core/training/swa.py`)"
     ]
 
 

@@ -126,9 +126,12 @@ def run_info(checkpoint: Path) -> dict[str, Any]:
     config = _read_json(run / "config.json")
     state = _read_json(run / "state.json")
     log = [json.loads(line) for line in _read_text(run / "log.jsonl").splitlines() if line.strip()]
-    epoch = state.get("best_epoch") if Path(checkpoint).name == "best.keras" else state.get("epoch")
-    epoch = int(epoch or (log[-1]["epoch"] if log else 0))
+    name = Path(checkpoint).name
+    averaged = name.startswith("swa")  # swa.keras / swa_best.keras: the weight average (training/swa.py)
+    best_key = "swa_best_epoch" if name == "swa_best.keras" else "best_epoch" if name == "best.keras" else "epoch"
+    epoch = int(state.get(best_key) or (log[-1]["epoch"] if log else 0))
     upto = [r for r in log if r["epoch"] <= epoch]
+    acc_key = "swa_val_acc" if averaged else "val_acc"
     return {
         "run": "/".join(run.resolve().parts[-2:]),  # e.g. runs/vgg, wherever the copy was read from
         "checkpoint": Path(checkpoint).name,
@@ -136,7 +139,8 @@ def run_info(checkpoint: Path) -> dict[str, Any]:
         "epochs_run": int(state.get("epoch", len(log))),
         "epochs_planned": config.get("epochs"),
         "seconds_to_epoch": round(sum(r.get("epoch_seconds", 0.0) for r in upto), 1),
-        "val_acc_at_epoch": next((r["val_acc"] for r in upto if r["epoch"] == epoch), None),
+        "val_acc_at_epoch": next((r.get(acc_key) for r in upto if r["epoch"] == epoch), None),
+        "averaged_models": next((r.get("swa_models") for r in upto if r["epoch"] == epoch), None) if averaged else None,
         "train_acc_at_epoch": next((r["train_acc"] for r in upto if r["epoch"] == epoch), None),
         "images_per_second": round(float(np.median([r["images_per_second"] for r in upto])), 1) if upto else None,
         "config": config,

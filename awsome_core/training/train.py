@@ -66,6 +66,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     drop_not_face: bool = True  # drop rows FERPlus marks "not a face" (NF votes = 10)
     mixed_bfloat16: bool = True  # measured faster on CPUs with AVX-512 BF16/AMX, harmless elsewhere
+    swa_start: int = 0  # >0: from this epoch on, constant swa_lr and the weights averaged every epoch (swa.py)
+    swa_lr: float = 0.01
+    swa_bn_rows: int = 10000  # augmented training rows that recompute the averaged model's BatchNorm statistics
     limit_train: int = 0  # >0: use only the first N training rows (debug)
     limit_val: int = 0
     seed: int = 1337
@@ -135,9 +138,16 @@ def build_training_model(cfg: TrainConfig, steps_per_epoch: int) -> Any:
     backbone = build_backbone(cfg)
     inputs = keras.Input((48, 48, 1), name="pixels")
     model = keras.Model(inputs, backbone(inputs), name="awsome_fer_train")
-    schedule = keras.optimizers.schedules.CosineDecayRestarts(
-        cfg.lr, first_decay_steps=cfg.cycle_epochs * steps_per_epoch, t_mul=2.0, m_mul=1.0, alpha=cfg.min_lr_ratio
-    )
+    if cfg.swa_start:
+        from awsome_core.training.swa import SgdrThenConstant
+
+        schedule = SgdrThenConstant(
+            cfg.lr, cfg.cycle_epochs * steps_per_epoch, cfg.min_lr_ratio, cfg.swa_start * steps_per_epoch, cfg.swa_lr
+        )
+    else:
+        schedule = keras.optimizers.schedules.CosineDecayRestarts(
+            cfg.lr, first_decay_steps=cfg.cycle_epochs * steps_per_epoch, t_mul=2.0, m_mul=1.0, alpha=cfg.min_lr_ratio
+        )
     optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
     model.compile(
         optimizer=optimizer,
@@ -164,6 +174,48 @@ def warm_start(cfg: TrainConfig, steps_per_epoch: int, weights: Path, *, epoch: 
     model.optimizer.iterations.assign(epoch * steps_per_epoch)
     logger.warning("warm start from %s at epoch %d: weights only, optimizer momentum starts at zero", weights, epoch)
     return model
+
+
+def average_weights(
+    cfg: TrainConfig,
+    model: Any,
+    out_dir: Path,
+    state: dict[str, Any],
+    x_tr: np.ndarray,
+    x_va: np.ndarray,
+    y_va: np.ndarray,
+    *,
+    epoch: int,
+) -> dict[str, Any]:
+    """Fold this epoch's weights into ``swa.keras`` (stochastic weight averaging) and score the average.
+
+    The average's BatchNorm statistics are recomputed on ``swa_bn_rows`` augmented training faces
+    (drawn from the seed and epoch, so a resumed run repeats them) before it is scored and saved.
+    """
+    import keras
+
+    from awsome_core.training import swa
+
+    swa_path = out_dir / "swa.keras"
+    count = int(state.get("swa_n", 0))
+    average = None
+    if count and swa_path.exists():
+        average = keras.saving.load_model(swa_path, compile=False).get_weights()
+    average = swa.fold_in(average, backbone_of(model).get_weights(), count)
+    averaged = build_backbone(cfg)
+    averaged.set_weights([a.astype(np.float32) for a in average])
+    rng = np.random.default_rng([cfg.seed, epoch, 2])
+    rows = rng.permutation(len(x_tr))[: cfg.swa_bn_rows or len(x_tr)]
+    swa.recompute_batchnorm(averaged, augment(x_tr[np.sort(rows)], rng), batch=cfg.batch_size * 4)
+    probs = predict_probabilities(averaged, x_va[..., 0])
+    flipped = predict_probabilities(averaged, x_va[..., 0], tta=True)
+    acc, acc_flip = float((probs.argmax(1) == y_va).mean()), float((flipped.argmax(1) == y_va).mean())
+    averaged.save(swa_path)
+    state["swa_n"] = count + 1
+    if acc > state.get("swa_best_acc", 0.0):
+        state["swa_best_acc"], state["swa_best_epoch"] = acc, epoch + 1
+        averaged.save(out_dir / "swa_best.keras")
+    return {"swa_models": count + 1, "swa_val_acc": acc, "swa_val_acc_flip": acc_flip}
 
 
 def backbone_of(model: Any) -> Any:
@@ -285,6 +337,8 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
             state["best_acc"] = val_acc
             state["best_epoch"] = epoch + 1
             model.save(best_path)
+        if cfg.swa_start and epoch >= cfg.swa_start:
+            record.update(average_weights(cfg, model, out_dir, state, x_tr, x_va, y_va, epoch=epoch))
         model.save(last_path)  # written before state.json so a crash between them re-runs at most one epoch
         state_path.write_text(json.dumps(state))
         with log_path.open("a") as f:
@@ -296,6 +350,29 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
     record["best_acc"] = state["best_acc"]
     record["git_sha"] = git_sha()
     return record
+
+
+# Fields that shape the weights: a warm start must keep them; every other field (learning rate,
+# label mixing, regularisation, ...) may change when a run goes on from a committed checkpoint.
+ARCHITECTURE_FIELDS = ("widths", "convs_per_block", "dense_units")
+
+
+def adopt_config(cfg_path: Path, cfg: TrainConfig) -> dict[str, tuple[Any, Any]]:
+    """Let a warm start (``--resume-from``) train on with *cfg*; return the fields it changes.
+
+    Refuses (``SystemExit``) a config whose architecture differs from the checkpoint's.
+    """
+    saved = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
+    mine = _config_dict(cfg)
+    wrong = [k for k in ARCHITECTURE_FIELDS if k in saved and saved[k] != mine[k]]
+    if wrong:
+        raise SystemExit(f"{cfg_path}: the checkpoint's {', '.join(wrong)} differ from this config's")
+    skip = ("data_dir", "epochs")
+    changed = {k: (saved.get(k), v) for k, v in mine.items() if k not in skip and saved.get(k) != v}
+    for key, (before, after) in changed.items():
+        logger.warning("warm start changes %s: %r -> %r", key, before, after)
+    cfg_path.write_text(json.dumps(mine, indent=2))
+    return changed
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -340,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("runs") / args.config
     if args.resume_from and not (out / "state.json").exists():
         shutil.copytree(args.resume_from, out, dirs_exist_ok=True)
+        adopt_config(out / "config.json", cfg)
         logger.info("starting %s from the checkpoint in %s", out, args.resume_from)
     record = train(cfg, out, max_epochs_this_run=args.max_epochs_this_run)
     logger.info("done: %s", json.dumps(record))

@@ -87,3 +87,66 @@ def test_resuming_with_a_different_config_is_refused(tmp_path: Path) -> None:
     T.train(T.make_config("debug", data_dir=str(data), epochs=1), tmp_path / "run")
     with pytest.raises(SystemExit, match="different config"):
         T.train(T.make_config("debug", data_dir=str(data), epochs=1, lr=0.5), tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_weight_averaging_resumes_exactly_and_averages_every_epoch(tmp_path: Path) -> None:
+    """From swa_start on, the LR is constant and swa.keras is the mean of the epochs' weights."""
+    import keras
+
+    data = _tiny_fer(tmp_path / "data")
+    cfg = T.make_config("debug", data_dir=str(data), epochs=4, swa_start=2, swa_lr=0.003, swa_bn_rows=64)
+
+    straight = T.train(cfg, tmp_path / "straight")
+    assert straight["swa_models"] == 2 and 0.0 <= straight["swa_val_acc"] <= 1.0
+    log = [json.loads(line) for line in (tmp_path / "straight" / "log.jsonl").read_text().splitlines()]
+    assert [r.get("swa_models") for r in log] == [None, None, 1, 2]
+    assert [r["lr"] for r in log[2:]] == pytest.approx([0.003, 0.003])
+    assert log[0]["lr"] != pytest.approx(0.003)
+
+    interrupted = tmp_path / "interrupted"
+    T.train(cfg, interrupted, max_epochs_this_run=3)
+    resumed = T.train(cfg, interrupted)
+    assert resumed["swa_val_acc"] == pytest.approx(straight["swa_val_acc"])
+    a = keras.saving.load_model(tmp_path / "straight" / "swa.keras", compile=False)
+    b = keras.saving.load_model(interrupted / "swa.keras", compile=False)
+    for got, want in zip(b.trainable_weights, a.trainable_weights, strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-4, atol=1e-6)
+
+
+def test_fold_in_is_the_running_mean() -> None:
+    from awsome_core.training import swa
+
+    rng = np.random.default_rng(1)
+    weights = [[rng.normal(size=(3, 2)), rng.normal(size=4)] for _ in range(5)]
+    average = None
+    for count, w in enumerate(weights):
+        average = swa.fold_in(average, w, count)
+    for i in range(2):
+        np.testing.assert_allclose(average[i], np.mean([w[i] for w in weights], axis=0))
+
+
+def test_recompute_batchnorm_gives_the_data_statistics() -> None:
+    import keras
+
+    from awsome_core.training import swa
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.99)(inputs))
+    x = np.random.default_rng(2).normal(3.0, 2.0, (1000, 4)).astype(np.float32)
+    assert swa.recompute_batchnorm(model, x, batch=100) == 10
+    bn = swa.batchnorm_layers(model)[0]
+    np.testing.assert_allclose(np.asarray(bn.moving_mean), x.mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(bn.moving_variance), x.var(axis=0), rtol=2e-2)
+    assert bn.momentum == 0.99
+
+
+def test_warm_start_may_change_training_fields_but_not_the_architecture(tmp_path: Path) -> None:
+    data = _tiny_fer(tmp_path / "data")
+    T.train(T.make_config("debug", data_dir=str(data), epochs=1), tmp_path / "run")
+    cfg_path = tmp_path / "run" / "config.json"
+    changed = T.adopt_config(cfg_path, T.make_config("debug", data_dir=str(data), swa_start=1, lr=0.5))
+    assert changed == {"swa_start": (0, 1), "lr": (0.05, 0.5)}
+    assert json.loads(cfg_path.read_text())["swa_start"] == 1
+    with pytest.raises(SystemExit, match="dense_units"):
+        T.adopt_config(cfg_path, T.make_config("debug", data_dir=str(data), dense_units=32))

@@ -138,3 +138,33 @@ def test_evaluate_main_refuses_update_card_with_limit(tmp_path: Path) -> None:
 def test_eval_report_is_a_dataclass_of_tuples() -> None:
     report = evaluate_probabilities(np.array([1]), onehot([1]))
     assert isinstance(report, EvalReport) and isinstance(report.confusion, tuple)
+
+
+def test_card_describes_an_averaged_checkpoint_from_its_run_folder(tmp_path: Path) -> None:
+    """export.run_info reads the SWA figures for swa_best.keras, and the card says what was averaged."""
+    from awsome_core.training.export import run_info
+
+    (tmp_path / "config.json").write_text(json.dumps({"epochs": 160, "swa_lr": 0.005, "swa_bn_rows": 10000}))
+    (tmp_path / "state.json").write_text(json.dumps({"epoch": 156, "best_epoch": 150, "swa_best_epoch": 155}))
+    log = [
+        {"epoch": e, "train_acc": 0.8, "val_acc": 0.70, "epoch_seconds": 10.0, "images_per_second": 100.0}
+        for e in range(149, 157)
+    ]
+    for r in log[2:]:
+        r.update(swa_models=r["epoch"] - 150, swa_val_acc=0.71 + r["epoch"] / 10000)
+    (tmp_path / "log.jsonl").write_text("\n".join(json.dumps(r) for r in log))
+
+    info = run_info(tmp_path / "swa_best.keras")
+    assert (info["epoch"], info["averaged_models"]) == (155, 5)
+    assert info["val_acc_at_epoch"] == pytest.approx(0.7255)
+    assert run_info(tmp_path / "best.keras")["averaged_models"] is None
+    assert run_info(tmp_path / "best.keras")["val_acc_at_epoch"] == pytest.approx(0.70)
+    text = render_model_card(
+        {
+            "model_version": "v",
+            "labels": list(EMOTIONS),
+            "input_shape": [48, 48, 1],
+            "training": {**info, "hardware": "here"},
+        }
+    )
+    assert "weights after each of epochs 151–155 (5 epochs at a constant learning rate 0.005)" in text

@@ -1,0 +1,87 @@
+"""Stochastic weight averaging (Izmailov et al., 2018) for the training loop in ``train.py``.
+
+After ``swa_start`` epochs the learning rate stays at ``swa_lr`` and the weights at the end of
+every epoch are averaged into one model. The average is a single network of the same shape (it
+exports and serves exactly like any checkpoint); its BatchNorm statistics belong to none of the
+averaged weights, so they are recomputed with one pass over training images before it is used.
+
+Everything here is plain Keras 3 (no TensorFlow calls), so it runs under any backend. Importing this
+module imports Keras: only the training code does.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import keras
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@keras.saving.register_keras_serializable(package="awsome")
+class SgdrThenConstant(keras.optimizers.schedules.LearningRateSchedule):
+    """SGDR (cosine with warm restarts, cycles doubling) that stays at ``swa_lr`` from ``swa_start_step`` on."""
+
+    def __init__(self, lr: float, first_cycle_steps: int, min_lr_ratio: float, swa_start_step: int, swa_lr: float):
+        self.lr, self.first_cycle_steps, self.min_lr_ratio = lr, first_cycle_steps, min_lr_ratio
+        self.swa_start_step, self.swa_lr = swa_start_step, swa_lr
+        self.sgdr = keras.optimizers.schedules.CosineDecayRestarts(
+            lr, first_decay_steps=first_cycle_steps, t_mul=2.0, m_mul=1.0, alpha=min_lr_ratio
+        )
+
+    def __call__(self, step: Any) -> Any:
+        sgdr = self.sgdr(step)
+        constant = keras.ops.cast(self.swa_lr, sgdr.dtype)
+        return keras.ops.where(keras.ops.cast(step, "int64") >= self.swa_start_step, constant, sgdr)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "first_cycle_steps": self.first_cycle_steps,
+            "min_lr_ratio": self.min_lr_ratio,
+            "swa_start_step": self.swa_start_step,
+            "swa_lr": self.swa_lr,
+        }
+
+
+def fold_in(average: list[np.ndarray] | None, weights: list[np.ndarray], count: int) -> list[np.ndarray]:
+    """The running mean of *count* earlier weight lists (*average*) with one more (*weights*)."""
+    if average is None or count == 0:
+        return [np.array(w, dtype=np.float64) for w in weights]
+    return [a + (np.asarray(w, dtype=np.float64) - a) / (count + 1) for a, w in zip(average, weights, strict=True)]
+
+
+def batchnorm_layers(model: Any) -> list[Any]:
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def recompute_batchnorm(model: Any, x: np.ndarray, *, batch: int = 256) -> int:
+    """Set every BatchNorm layer's moving statistics to the mean over batches of *x* in training mode.
+
+    The layers' momentum is set before each batch so that the moving average becomes the plain
+    running mean (momentum k/(k+1) for the k-th batch); the model runs eagerly so the layers read
+    it. Returns the number of batches used. The weights other than the statistics are untouched.
+    """
+    layers = batchnorm_layers(model)
+    saved_momentum = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
+        layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
+    batches = 0
+    try:
+        for start in range(0, len(x), batch):
+            for layer in layers:
+                layer.momentum = batches / (batches + 1)
+            model(x[start : start + batch].astype(np.float32), training=True)
+            batches += 1
+    finally:
+        for layer, momentum in zip(layers, saved_momentum, strict=True):
+            layer.momentum = momentum
+    logger.info("recomputed %d BatchNorm layers' statistics over %d batches", len(layers), batches)
+    return batches
