@@ -112,17 +112,11 @@ def build_frames(image_rgb: Any, n: int, poses: tuple[Pose, ...] = POSES, *, see
 
 
 def served_tta(card: dict[str, Any]) -> bool | None:
-    """Whether the app serves the model with mirror TTA, as its card states it (``serving_tta``, written by
-    ``awsome export``; also ``serving.tta``, ``served_tta`` or ``tta``: a bool, or a mode name where
-    ``"none"``/``"off"`` mean no); ``None`` when the card does not say."""
-    serving = card.get("serving")
-    nested = serving.get("tta") if isinstance(serving, dict) else None
-    for value in (card.get("serving_tta"), nested, card.get("served_tta"), card.get("tta")):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            return value.strip().lower() not in ("", "none", "off", "false", "no")
-    return None
+    """Whether the app serves the model with mirror TTA, as the app decides it from the card
+    (:func:`awsome_core.vision.classifier.serving_tta`); ``None`` when the card has no ``serving_tta``."""
+    from awsome_core.vision.classifier import serving_tta
+
+    return serving_tta(card) if "serving_tta" in card else None
 
 
 def judge(*, ours_ms: float, fer_ms: float, ours_acc: float, fer_acc: float, min_ratio: float = MIN_RATIO) -> Verdict:

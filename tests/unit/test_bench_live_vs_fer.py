@@ -75,13 +75,8 @@ class TestServedTta:
     @pytest.mark.parametrize(
         ("card", "expected"),
         [
-            ({"serving": {"tta": True}}, True),
-            ({"serving": {"tta": "flip"}}, True),
-            ({"serving": {"tta": "none"}}, False),
-            ({"served_tta": False}, False),
             ({"serving_tta": "flip"}, True),
             ({"serving_tta": "none"}, False),
-            ({"tta": "off"}, False),
             ({"evaluation": {"fer2013_val": {"tta_mode": "flip"}}}, None),  # evaluated with TTA ≠ served
             ({}, None),
         ],
@@ -91,8 +86,8 @@ class TestServedTta:
 
     def test_judged_settings_requires_both_when_the_card_is_silent(self) -> None:
         assert judged_settings({}, "card")[0] == ["ours_plain", "ours_tta"]
-        assert judged_settings({"serving": {"tta": "flip"}}, "card")[0] == ["ours_tta"]
-        assert judged_settings({"serving": {"tta": "flip"}}, "off")[0] == ["ours_plain"]
+        assert judged_settings({"serving_tta": "flip"}, "card")[0] == ["ours_tta"]
+        assert judged_settings({"serving_tta": "flip"}, "off")[0] == ["ours_plain"]
 
 
 class TestJudge:
