@@ -12,10 +12,14 @@ module imports Keras: only the training code does.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
+
+if TYPE_CHECKING:
+    from awsome_core.training.train import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +89,44 @@ def recompute_batchnorm(model: Any, x: np.ndarray, *, batch: int = 256) -> int:
             layer.momentum = momentum
     logger.info("recomputed %d BatchNorm layers' statistics over %d batches", len(layers), batches)
     return batches
+
+
+def fold_epoch(
+    cfg: TrainConfig,
+    backbone: Any,
+    out_dir: Path,
+    state: dict[str, Any],
+    x_tr: np.ndarray,
+    x_va: np.ndarray,
+    y_va: np.ndarray,
+    *,
+    epoch: int,
+) -> dict[str, Any]:
+    """Fold this epoch's weights into ``swa.keras`` (stochastic weight averaging) and score the average.
+
+    The average's BatchNorm statistics are recomputed on ``swa_bn_rows`` augmented training faces
+    (drawn from the seed and epoch, so a resumed run repeats them) before it is scored and saved.
+    """
+    from awsome_core.training.data import augment
+    from awsome_core.training.train import build_backbone, predict_probabilities
+
+    swa_path = out_dir / "swa.keras"
+    count = int(state.get("swa_n", 0))
+    average = None
+    if count and swa_path.exists():
+        average = keras.saving.load_model(swa_path, compile=False).get_weights()
+    average = fold_in(average, backbone.get_weights(), count)
+    averaged = build_backbone(cfg)
+    averaged.set_weights([a.astype(np.float32) for a in average])
+    rng = np.random.default_rng([cfg.seed, epoch, 2])
+    rows = rng.permutation(len(x_tr))[: cfg.swa_bn_rows or len(x_tr)]
+    recompute_batchnorm(averaged, augment(x_tr[np.sort(rows)], rng), batch=cfg.batch_size * 4)
+    probs = predict_probabilities(averaged, x_va[..., 0])
+    flipped = predict_probabilities(averaged, x_va[..., 0], tta=True)
+    acc, acc_flip = float((probs.argmax(1) == y_va).mean()), float((flipped.argmax(1) == y_va).mean())
+    averaged.save(swa_path)
+    state["swa_n"] = count + 1
+    if acc > state.get("swa_best_acc", 0.0):
+        state["swa_best_acc"], state["swa_best_epoch"] = acc, epoch + 1
+        averaged.save(out_dir / "swa_best.keras")
+    return {"swa_models": count + 1, "swa_val_acc": acc, "swa_val_acc_flip": acc_flip}

@@ -176,48 +176,6 @@ def warm_start(cfg: TrainConfig, steps_per_epoch: int, weights: Path, *, epoch: 
     return model
 
 
-def average_weights(
-    cfg: TrainConfig,
-    model: Any,
-    out_dir: Path,
-    state: dict[str, Any],
-    x_tr: np.ndarray,
-    x_va: np.ndarray,
-    y_va: np.ndarray,
-    *,
-    epoch: int,
-) -> dict[str, Any]:
-    """Fold this epoch's weights into ``swa.keras`` (stochastic weight averaging) and score the average.
-
-    The average's BatchNorm statistics are recomputed on ``swa_bn_rows`` augmented training faces
-    (drawn from the seed and epoch, so a resumed run repeats them) before it is scored and saved.
-    """
-    import keras
-
-    from awsome_core.training import swa
-
-    swa_path = out_dir / "swa.keras"
-    count = int(state.get("swa_n", 0))
-    average = None
-    if count and swa_path.exists():
-        average = keras.saving.load_model(swa_path, compile=False).get_weights()
-    average = swa.fold_in(average, backbone_of(model).get_weights(), count)
-    averaged = build_backbone(cfg)
-    averaged.set_weights([a.astype(np.float32) for a in average])
-    rng = np.random.default_rng([cfg.seed, epoch, 2])
-    rows = rng.permutation(len(x_tr))[: cfg.swa_bn_rows or len(x_tr)]
-    swa.recompute_batchnorm(averaged, augment(x_tr[np.sort(rows)], rng), batch=cfg.batch_size * 4)
-    probs = predict_probabilities(averaged, x_va[..., 0])
-    flipped = predict_probabilities(averaged, x_va[..., 0], tta=True)
-    acc, acc_flip = float((probs.argmax(1) == y_va).mean()), float((flipped.argmax(1) == y_va).mean())
-    averaged.save(swa_path)
-    state["swa_n"] = count + 1
-    if acc > state.get("swa_best_acc", 0.0):
-        state["swa_best_acc"], state["swa_best_epoch"] = acc, epoch + 1
-        averaged.save(out_dir / "swa_best.keras")
-    return {"swa_models": count + 1, "swa_val_acc": acc, "swa_val_acc_flip": acc_flip}
-
-
 def backbone_of(model: Any) -> Any:
     return model.get_layer("awsome_fer")
 
@@ -338,7 +296,9 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
             state["best_epoch"] = epoch + 1
             model.save(best_path)
         if cfg.swa_start and epoch >= cfg.swa_start:
-            record.update(average_weights(cfg, model, out_dir, state, x_tr, x_va, y_va, epoch=epoch))
+            from awsome_core.training import swa
+
+            record.update(swa.fold_epoch(cfg, backbone_of(model), out_dir, state, x_tr, x_va, y_va, epoch=epoch))
         model.save(last_path)  # written before state.json so a crash between them re-runs at most one epoch
         state_path.write_text(json.dumps(state))
         with log_path.open("a") as f:
