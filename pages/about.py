@@ -11,6 +11,8 @@ from ui.mood import classifier
 from ui.runtime import show_errors
 from ui.session import require_user
 
+TTA_LABELS = {"shift": "photos: 10-view test-time augmentation", "flip": "live video: with its mirror image"}
+
 require_user()
 st.title("About AWSome")
 st.markdown(
@@ -32,11 +34,13 @@ with show_errors("Reading the model card"):
     )
     if "plain" in evaluation:
         plain = EvalReport.from_dict(evaluation["plain"])
-        tta = EvalReport.from_dict(evaluation["tta"]) if "tta" in evaluation else None
-        cols = st.columns(2)
+        by_mode = evaluation.get("tta_by_mode") or (
+            {evaluation.get("tta_mode", "flip"): evaluation["tta"]} if "tta" in evaluation else {}
+        )
+        cols = st.columns(1 + len(by_mode))
         cols[0].metric("FER2013 PublicTest accuracy", f"{plain.accuracy:.1%}")
-        if tta is not None:
-            cols[1].metric("with test-time augmentation (mirror)", f"{tta.accuracy:.1%}")
+        for col, (mode, report) in zip(cols[1:], by_mode.items(), strict=True):
+            col.metric(TTA_LABELS.get(mode, f"with {mode} TTA"), f"{EvalReport.from_dict(report).accuracy:.1%}")
         st.plotly_chart(confusion_figure(plain), key="confusion-matrix")
         st.dataframe(
             {"emotion": list(plain.labels), "recall": list(plain.recall), "F1": list(plain.f1)},

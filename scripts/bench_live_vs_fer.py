@@ -112,11 +112,12 @@ def build_frames(image_rgb: Any, n: int, poses: tuple[Pose, ...] = POSES, *, see
 
 
 def served_tta(card: dict[str, Any]) -> bool | None:
-    """Whether the app serves the model with mirror TTA, as the app decides it from the card
-    (:func:`awsome_core.vision.classifier.serving_tta`); ``None`` when the card has no ``serving_tta``."""
+    """Whether the app serves live video with TTA, as the app decides it from the card
+    (:func:`awsome_core.vision.classifier.serving_tta` for ``"live"``, mirror TTA being what this benchmark
+    times); ``None`` when the card has no ``serving_tta``."""
     from awsome_core.vision.classifier import serving_tta
 
-    return serving_tta(card) if "serving_tta" in card else None
+    return serving_tta(card, "live") != "none" if "serving_tta" in card else None
 
 
 def judge(*, ours_ms: float, fer_ms: float, ours_acc: float, fer_acc: float, min_ratio: float = MIN_RATIO) -> Verdict:

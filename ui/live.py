@@ -31,7 +31,7 @@ from streamlit_webrtc.component import generate_frontend_component_key
 
 from awsome_core.charts import probability_chart
 from awsome_core.vision.live import LiveProcessor, LiveSnapshot
-from ui.mood import classifier, store_reading
+from ui.mood import live_classifier, store_reading
 from ui.music import show_recommendations
 from ui.runtime import show_errors
 
@@ -53,7 +53,7 @@ DROPPED_AGAIN = "The camera connection dropped again. Press **START** to try onc
 def get_processor() -> LiveProcessor:
     """This session's processor (created on first use; never shared with another session)."""
     if _PROCESSOR not in st.session_state:
-        st.session_state[_PROCESSOR] = LiveProcessor(classifier())
+        st.session_state[_PROCESSOR] = LiveProcessor(live_classifier())
     processor: LiveProcessor = st.session_state[_PROCESSOR]
     return processor
 

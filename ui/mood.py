@@ -24,6 +24,7 @@ from awsome_core.errors import StorageUnavailable
 from awsome_core.storage import repository
 from awsome_core.storage.models import utcnow
 from awsome_core.vision import EmotionClassifier, get_classifier
+from awsome_core.vision.classifier import serving_tta
 from ui.runtime import db_session, get_settings
 
 logger = logging.getLogger(__name__)
@@ -66,13 +67,19 @@ class _Pending:
 
 
 def classifier() -> EmotionClassifier:
-    """The served emotion model, loaded once per process by :func:`get_classifier` (thread-safe predict).
+    """The served emotion model for photos, loaded once per process by :func:`get_classifier` (thread-safe).
 
-    Served the way its card says (``serving_tta``): the committed model with mirror test-time augmentation,
-    +0.8 points on PublicTest (70.6% → 71.4%, models/README.md) for about 1.4 ms more per face
-    (`awsome evaluate --tta`, `scripts/bench_vision.py`).
+    Served the way its card says (``serving_tta``): photos with 10-view shift test-time augmentation,
+    live video with the mirror image only (:func:`live_classifier`); figures for both in models/README.md
+    (`awsome evaluate --tta --tta-mode shift`, `scripts/tta_views.py`, `scripts/bench_vision.py`).
     """
     return get_classifier(str(get_settings().model_path), tta=None)
+
+
+def live_classifier() -> EmotionClassifier:
+    """The same model as :func:`classifier` with the card's TTA for live video (cheaper per frame)."""
+    model = classifier()
+    return model.with_tta(serving_tta(model.card, "live"))
 
 
 def store_reading(

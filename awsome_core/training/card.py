@@ -43,7 +43,7 @@ def render_model_card(card: dict[str, Any], *, model_size: str = "?") -> str:
         f"| input | shape {card.get('input_shape')}, {card.get('input_dtype')}: {card.get('input')} |",
         f"| output | {card.get('output')} |",
         f"| runtime | {card.get('runtime')} |",
-        f"| served with | {'mirror (flip) TTA' if card.get('serving_tta') == 'flip' else 'no TTA'} |",
+        f"| served with | {_serving(card)} |",
         f"| parameters | {card.get('parameters', 0):,} |",
         "",
         "## Data",
@@ -67,6 +67,14 @@ def render_model_card(card: dict[str, Any], *, model_size: str = "?") -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _serving(card: dict[str, Any]) -> str:
+    from awsome_core.vision.classifier import serving_tta
+
+    names = {"none": "no TTA", "flip": "mirror (flip) TTA", "shift": "10-view shift TTA (mirror, ±2 px)"}
+    photo, live = (serving_tta(card, use) for use in ("photo", "live"))
+    return names[photo] if photo == live else f"photos: {names[photo]}; live video: {names[live]}"
 
 
 def _render_training(t: dict[str, Any]) -> list[str]:
@@ -106,10 +114,11 @@ def _render_evaluation(evaluation: dict[str, Any]) -> list[str]:
         plain, tta = entry["plain"], entry.get("tta")
         lines += [f"### {name} ({entry['rows']} rows, {entry.get('evaluated', '')})", ""]
         lines += [f"Accuracy **{_pct(plain['accuracy'])}** without TTA"]
-        lines[-1] += f", **{_pct(tta['accuracy'])}** with {entry.get('tta_mode', 'flip')} TTA." if tta else "."
+        by_mode = entry.get("tta_by_mode") or ({entry.get("tta_mode", "flip"): tta} if tta else {})
+        lines[-1] += "".join(f", **{_pct(r['accuracy'])}** with {mode} TTA" for mode, r in by_mode.items()) + "."
         lines += [
             "",
-            "| emotion | support | recall | precision | F1 | recall (TTA) |",
+            f"| emotion | support | recall | precision | F1 | recall ({entry.get('tta_mode', 'flip')} TTA) |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
         for i, label in enumerate(plain["labels"]):

@@ -3,7 +3,8 @@
 Run commands::
 
     awsome evaluate --data ../shared/data/fer2013/fer2013_val.npz --tta          # the serving TFLite model
-    awsome evaluate --data ../shared/data/fer2013/fer2013_val.npz --tta --update-card   # also fill the card
+    awsome evaluate --data ../shared/data/fer2013/fer2013_val.npz --tta --tta-mode shift flip --update-card
+                                                                 # also fill the card (what the app serves)
     awsome evaluate --data FILE.npz --checkpoint runs/vgg/best.keras --limit 500 --json report.json
 
 The ``.npz`` needs ``x`` (N×48×48 uint8 grayscale faces) and ``y`` (N labels in FER2013 order:
@@ -28,6 +29,7 @@ import numpy as np
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import AwsomeError
+from awsome_core.vision.classifier import tta_views
 
 logger = logging.getLogger(__name__)
 
@@ -144,12 +146,7 @@ def tta_probabilities(predict: Predict, x: np.ndarray, mode: str = "flip") -> np
     """Average *predict* over the face and its mirror (``flip``), plus ±2 px shifts of both (``shift``)."""
     if mode not in TTA_MODES:
         raise ValueError(f"unknown TTA mode {mode!r}; choose one of {TTA_MODES}")
-    views = [x, x[:, :, ::-1]]
-    if mode == "shift":
-        padded = [np.pad(v, ((0, 0), (2, 2), (2, 2)), mode="reflect") for v in views]
-        offsets = [(0, 2), (4, 2), (2, 0), (2, 4)]  # (dy, dx) into the padded face: up, down, left, right
-        views += [p[:, dy : dy + 48, dx : dx + 48] for p in padded for dy, dx in offsets]
-    return np.mean([predict(np.ascontiguousarray(v)) for v in views], axis=0)
+    return np.mean([predict(v) for v in tta_views(x, mode)], axis=0)
 
 
 def load_faces(path: Path, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -194,14 +191,22 @@ def make_predictor(*, model: Path | None, checkpoint: Path | None) -> tuple[Pred
     return batched(lambda x: classifier.predict(x, tta=False)), f"TFLite {model} ({classifier.model_version})"
 
 
-def update_card(card_path: Path, data: Path, plain: EvalReport, tta: EvalReport | None, tta_mode: str) -> None:
-    """Store the figures in the model card under the data file's stem and re-render the README."""
+def update_card(card_path: Path, data: Path, plain: EvalReport, tta: dict[str, EvalReport]) -> None:
+    """Store the figures in the model card under the data file's stem and re-render the README.
+
+    *tta* maps TTA modes to reports; the first is also stored as the entry's ``tta`` / ``tta_mode``.
+    """
     from awsome_core.training.card import write_card
 
     card = json.loads(card_path.read_text(encoding="utf-8"))
     entry: dict[str, Any] = {"rows": plain.rows, "evaluated": time.strftime("%Y-%m-%d"), "plain": plain.to_dict()}
-    if tta is not None:
-        entry |= {"tta_mode": tta_mode, "tta": tta.to_dict()}
+    if tta:
+        first = next(iter(tta))
+        entry |= {
+            "tta_mode": first,
+            "tta": tta[first].to_dict(),
+            "tta_by_mode": {mode: report.to_dict() for mode, report in tta.items()},
+        }
     card.setdefault("evaluation", {})[Path(data).stem] = entry
     write_card(card_path, card)
 
@@ -215,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--model", type=Path, default=None, help="TFLite model (default: AWSOME_MODEL_PATH)")
     source.add_argument("--checkpoint", type=Path, default=None, help="evaluate a .keras training checkpoint instead")
     parser.add_argument("--tta", action="store_true", help="also report with test-time augmentation")
-    parser.add_argument("--tta-mode", choices=TTA_MODES, default="flip")
+    parser.add_argument("--tta-mode", nargs="+", choices=TTA_MODES, default=["flip"], help="one or more modes")
     parser.add_argument("--limit", type=int, default=0, help="only the first N rows")
     parser.add_argument("--json", type=Path, default=None, help="write the report(s) as JSON here")
     parser.add_argument(
@@ -228,18 +233,18 @@ def main(argv: list[str] | None = None) -> int:
     predict, description = make_predictor(model=args.model, checkpoint=args.checkpoint)
     t0 = time.perf_counter()
     plain = evaluate_probabilities(y, predict(x))
-    tta = evaluate_probabilities(y, tta_probabilities(predict, x, args.tta_mode)) if args.tta else None
+    modes = dict.fromkeys(args.tta_mode) if args.tta else {}
+    tta = {mode: evaluate_probabilities(y, tta_probabilities(predict, x, mode)) for mode in modes}
     logger.info("evaluated %d faces with %s in %.1f s", len(y), description, time.perf_counter() - t0)
     sys.stdout.write(format_report(plain, f"{args.data.name} without TTA") + "\n")
-    if tta is not None:
-        sys.stdout.write("\n" + format_report(tta, f"{args.data.name} with {args.tta_mode} TTA") + "\n")
+    for mode, report in tta.items():
+        sys.stdout.write("\n" + format_report(report, f"{args.data.name} with {mode} TTA") + "\n")
     if args.json:
-        args.json.write_text(
-            json.dumps({"model": description, "plain": plain.to_dict(), "tta": tta and tta.to_dict()}, indent=2)
-        )
+        reports = {"plain": plain.to_dict(), "tta": {mode: r.to_dict() for mode, r in tta.items()}}
+        args.json.write_text(json.dumps({"model": description, **reports}, indent=2))
     if args.update_card:
         from awsome_core.config import Settings
         from awsome_core.vision.classifier import card_path_for
 
-        update_card(card_path_for(args.model or Settings.load().model_path), args.data, plain, tta, args.tta_mode)
+        update_card(card_path_for(args.model or Settings.load().model_path), args.data, plain, tta)
     return 0

@@ -178,7 +178,9 @@ def build_card(
         "input": "grayscale face crop resized to 48×48, raw pixel values 0..255 (the model rescales them)",
         "output": "7 softmax probabilities in label order",
         "runtime": "TFLite flatbuffer, dynamic-range int8 weights; served with ai-edge-litert, 1 thread",
-        "serving_tta": "flip",  # the app averages each face with its mirror image (ui/mood.py reads this)
+        # What the app serves (ui/mood.py reads it): photos average 10 views (face and mirror, each also shifted
+        # 2 px four ways; ~13 ms per face), live video the face and its mirror (2 passes, every frame).
+        "serving_tta": {"photo": "shift", "live": "flip"},
         "parameters": int(params),
         "data": {
             "train": "FER2013 Training (28,709 rows; rows FERPlus marks not-a-face dropped), "

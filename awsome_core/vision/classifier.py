@@ -15,6 +15,7 @@ whose labels or input shape differ from this code's.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -30,6 +31,29 @@ from awsome_core.errors import ModelError
 logger = logging.getLogger(__name__)
 
 INPUT_SHAPE = (48, 48, 1)
+# Test-time augmentation: "flip" averages each face with its mirror image (2 passes); "shift" also with
+# both shifted 2 px up, down, left and right (10 passes). The card says which the app serves where.
+TTA_MODES = ("none", "flip", "shift")
+TtaChoice = bool | str  # True = "flip", False = "none"
+
+
+def tta_mode(choice: TtaChoice) -> str:
+    """A TTA mode name from a mode or a bool; raises ``ValueError`` for an unknown one."""
+    mode = ("flip" if choice else "none") if isinstance(choice, bool) else choice
+    if mode not in TTA_MODES:
+        raise ValueError(f"unknown TTA mode {choice!r}; choose one of {TTA_MODES}")
+    return mode
+
+
+def tta_views(faces: np.ndarray, mode: TtaChoice) -> list[np.ndarray]:
+    """The views of N×48×48 faces that *mode* averages over (the faces themselves first)."""
+    mode = tta_mode(mode)
+    views = [faces] if mode == "none" else [faces, faces[:, :, ::-1]]
+    if mode == "shift":
+        padded = [np.pad(v, ((0, 0), (2, 2), (2, 2)), mode="reflect") for v in views]
+        offsets = [(0, 2), (4, 2), (2, 0), (2, 4)]  # (dy, dx) into the padded face: up, down, left, right
+        views += [p[:, dy : dy + 48, dx : dx + 48] for p in padded for dy, dx in offsets]
+    return [np.ascontiguousarray(v) for v in views]
 
 
 def card_path_for(model_path: Path) -> Path:
@@ -69,12 +93,12 @@ class EmotionClassifier:
         model_path: Path | None = None,
         model_content: bytes | None = None,
         card: dict[str, Any],
-        tta: bool = False,
+        tta: TtaChoice = "none",
     ) -> None:
         source = str(model_path) if model_path else "(in memory)"
         check_card(card, source=source)
         self._card = dict(card)
-        self.tta = tta
+        self.tta = tta_mode(tta)
         self._it = _interpreter(str(model_path) if model_path else None, model_content, num_threads=1)
         self._it.allocate_tensors()
         inp, out = self._it.get_input_details()[0], self._it.get_output_details()[0]
@@ -84,10 +108,11 @@ class EmotionClassifier:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Path | str, *, tta: bool | None = False) -> EmotionClassifier:
+    def load(cls, path: Path | str, *, tta: TtaChoice | None = False) -> EmotionClassifier:
         """Load ``path`` (a ``.tflite``) and check it against its card ``path.with_suffix('.json')``.
 
-        ``tta=None`` serves the model the way its card says (:func:`serving_tta`).
+        ``tta=None`` serves the model the way its card says for photos (:func:`serving_tta`); live video
+        asks for its own mode per call (``serving_tta(card, "live")``).
         """
         path = Path(path)
         card_path = card_path_for(path)
@@ -99,9 +124,15 @@ class EmotionClassifier:
             card = json.loads(card_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise ModelError(f"The emotion model's card {card_path} cannot be read: {e}") from e
-        classifier = cls(model_path=path, card=card, tta=serving_tta(card) if tta is None else tta)
+        classifier = cls(model_path=path, card=card, tta=serving_tta(card, "photo") if tta is None else tta)
         logger.info("loaded emotion model %s (%s)", path, classifier.model_version)
         return classifier
+
+    def with_tta(self, tta: TtaChoice) -> EmotionClassifier:
+        """This model serving another default TTA mode; shares the interpreter and its lock (no reload)."""
+        twin = copy.copy(self)
+        twin.tta = tta_mode(tta)
+        return twin
 
     @property
     def model_version(self) -> str:
@@ -113,11 +144,11 @@ class EmotionClassifier:
         """A copy of the model card (``emotion.json``)."""
         return dict(self._card)
 
-    def predict(self, faces: np.ndarray, *, tta: bool | None = None) -> np.ndarray:
+    def predict(self, faces: np.ndarray, *, tta: TtaChoice | None = None) -> np.ndarray:
         """Probabilities (N×7 float32, EMOTIONS order) for N×48×48 uint8 grayscale faces.
 
-        :param tta: average with the mirrored face (test-time augmentation; twice the work);
-            defaults to the instance's ``tta`` flag.
+        :param tta: test-time augmentation mode (:data:`TTA_MODES`; ``True`` = ``"flip"``, twice the work,
+            ``"shift"`` ten times); defaults to the instance's ``tta``. All views run as one batch.
         """
         x = np.asarray(faces)
         if x.ndim == 2:
@@ -128,11 +159,9 @@ class EmotionClassifier:
             raise ValueError(f"expected N×48×48 faces, got shape {np.asarray(faces).shape}")
         if len(x) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
-        x = x.astype(np.float32)[..., None]
-        probs = self._run(x)
-        if self.tta if tta is None else tta:
-            probs = (probs + self._run(x[:, :, ::-1])) / 2
-        return probs
+        views = tta_views(x, self.tta if tta is None else tta)
+        probs = self._run(np.concatenate(views).astype(np.float32)[..., None])
+        return probs.reshape(len(views), len(x), len(EMOTIONS)).mean(axis=0, dtype=np.float32)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -145,12 +174,18 @@ class EmotionClassifier:
             return self._it.get_tensor(self._out).astype(np.float32, copy=True)
 
 
-def serving_tta(card: dict[str, Any]) -> bool:
-    """Whether a model card says the app serves its model with mirror TTA (``"serving_tta": "flip"``)."""
-    return card.get("serving_tta") == "flip"
+def serving_tta(card: dict[str, Any], use: str = "photo") -> str:
+    """The TTA mode a model card says the app serves for *use* (``"photo"`` or ``"live"``).
+
+    ``serving_tta`` is one mode for both (``"flip"``) or one per use (``{"photo": "shift", "live": "flip"}``);
+    ``"none"`` when the card does not say or names an unknown mode.
+    """
+    value = card.get("serving_tta")
+    mode = value.get(use) if isinstance(value, dict) else value
+    return mode if mode in TTA_MODES else "none"
 
 
 @lru_cache(maxsize=2)
-def get_classifier(path: str, tta: bool | None = False) -> EmotionClassifier:
+def get_classifier(path: str, tta: TtaChoice | None = False) -> EmotionClassifier:
     """The process-wide classifier for *path*, loaded on first use (safe to share across threads)."""
     return EmotionClassifier.load(path, tta=tta)

@@ -3,7 +3,7 @@
 Run commands::
 
     awsome predict photo.jpg                       # the served model (AWSOME_MODEL_PATH)
-    awsome predict photo.jpg --model models/emotion.tflite --tta --max-faces 3
+    awsome predict photo.jpg --model models/emotion.tflite --tta none --max-faces 3   # one pass per face
 
 Output (stdout, one JSON object)::
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from awsome_core.config import Settings
 from awsome_core.errors import InvalidImage
-from awsome_core.vision.classifier import EmotionClassifier
+from awsome_core.vision.classifier import TTA_MODES, EmotionClassifier
 from awsome_core.vision.photo import analyze_photo
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("image", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="TFLite model (default: AWSOME_MODEL_PATH)")
-    parser.add_argument("--tta", action="store_true", help="average with the mirrored face")
+    parser.add_argument(
+        "--tta",
+        nargs="?",
+        const="flip",
+        default=None,
+        choices=TTA_MODES,
+        help="test-time augmentation (bare --tta: flip; default: what the model card serves for photos)",
+    )
     parser.add_argument("--max-faces", type=int, default=10)
     args = parser.parse_args(argv)
     settings = Settings.load()

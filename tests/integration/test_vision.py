@@ -97,12 +97,27 @@ def test_label_order_mismatch_raises_model_error(tmp_path: Path) -> None:
 def test_the_card_says_how_the_model_is_served(tmp_path: Path) -> None:
     from awsome_core.vision.classifier import serving_tta
 
-    assert serving_tta(json.loads(MODEL.with_suffix(".json").read_text())) is True  # the committed card: mirror TTA
-    assert serving_tta({"serving_tta": "none"}) is False
-    assert serving_tta({}) is False
-    assert EmotionClassifier.load(MODEL, tta=None).tta is True  # what the app loads (ui/mood.py)
-    assert EmotionClassifier.load(copy_model(tmp_path, serving_tta="none"), tta=None).tta is False
-    assert EmotionClassifier.load(MODEL).tta is False  # benchmarks and evaluation ask for plain predictions
+    card = json.loads(MODEL.with_suffix(".json").read_text())
+    assert (serving_tta(card, "photo"), serving_tta(card, "live")) == ("shift", "flip")  # the committed card
+    assert serving_tta({"serving_tta": "flip"}, "live") == serving_tta({"serving_tta": "flip"}) == "flip"
+    assert serving_tta({"serving_tta": "none"}) == serving_tta({}) == serving_tta({"serving_tta": "x"}) == "none"
+    assert serving_tta({"serving_tta": {"photo": "shift"}}, "live") == "none"
+    assert EmotionClassifier.load(MODEL, tta=None).tta == "shift"  # what the app loads (ui/mood.py)
+    assert EmotionClassifier.load(copy_model(tmp_path, serving_tta="none"), tta=None).tta == "none"
+    assert EmotionClassifier.load(MODEL).tta == "none"  # benchmarks and evaluation ask for plain predictions
+
+
+def test_shift_tta_averages_ten_views_in_one_batch(classifier: EmotionClassifier) -> None:
+    from awsome_core.vision.classifier import tta_views
+
+    faces = np.random.default_rng(2).integers(0, 256, (2, 48, 48), dtype=np.uint8)
+    views = tta_views(faces, "shift")
+    assert len(views) == 10 and all(v.shape == faces.shape for v in views)
+    np.testing.assert_array_equal(views[2][:, 2:, :], faces[:, :-2, :])  # "up" view: the face moved down 2 px
+    expected = np.mean([classifier.predict(v) for v in views], axis=0)
+    np.testing.assert_allclose(classifier.predict(faces, tta="shift"), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown TTA mode"):
+        classifier.predict(faces, tta="rotate")
 
 
 def test_input_shape_mismatch_raises_model_error(tmp_path: Path) -> None:

@@ -114,13 +114,16 @@ def test_update_card_stores_figures_and_renders_readme(tmp_path: Path) -> None:
     )
     y = np.array([0, 3, 3, 4, 6, 6])
     plain = evaluate_probabilities(y, onehot([0, 3, 3, 3, 6, 0]))
-    tta = evaluate_probabilities(y, onehot([0, 3, 3, 4, 6, 0]))
-    update_card(card_path, tmp_path / "fer2013_val.npz", plain, tta, "flip")
+    shift = evaluate_probabilities(y, onehot([0, 3, 3, 4, 6, 0]))
+    flip = evaluate_probabilities(y, onehot([0, 3, 3, 3, 6, 6]))
+    update_card(card_path, tmp_path / "fer2013_val.npz", plain, {"shift": shift, "flip": flip})
     card = json.loads(card_path.read_text())
     entry = card["evaluation"]["fer2013_val"]
     assert entry["plain"]["accuracy"] == pytest.approx(4 / 6) and entry["tta"]["accuracy"] == pytest.approx(5 / 6)
+    assert entry["tta_mode"] == "shift" and entry["tta_by_mode"]["flip"]["accuracy"] == pytest.approx(5 / 6)
     readme = (tmp_path / "README.md").read_text()
-    assert "**66.7%** without TTA, **83.3%** with flip TTA" in readme
+    assert "**66.7%** without TTA, **83.3%** with shift TTA, **83.3%** with flip TTA." in readme
+    assert "recall (shift TTA)" in readme
     assert "fer-test-e1-abc" in readme and "| happy | 2 |" in readme
     assert "Classes recalled below 60%" in readme  # sad 0%
 
