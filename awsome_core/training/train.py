@@ -237,6 +237,8 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
+    from awsome_core.training import swa  # registers SgdrThenConstant, which last.keras may name
+
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg_path, last_path, best_path = out_dir / "config.json", out_dir / "last.keras", out_dir / "best.keras"
     log_path, state_path = out_dir / "log.jsonl", out_dir / "state.json"
@@ -296,8 +298,6 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
             state["best_epoch"] = epoch + 1
             model.save(best_path)
         if cfg.swa_start and epoch >= cfg.swa_start:
-            from awsome_core.training import swa
-
             record.update(swa.fold_epoch(cfg, backbone_of(model), out_dir, state, x_tr, x_va, y_va, epoch=epoch))
         model.save(last_path)  # written before state.json so a crash between them re-runs at most one epoch
         state_path.write_text(json.dumps(state))
