@@ -178,9 +178,10 @@ def build_card(
         "input": "grayscale face crop resized to 48×48, raw pixel values 0..255 (the model rescales them)",
         "output": "7 softmax probabilities in label order",
         "runtime": "TFLite flatbuffer, dynamic-range int8 weights; served with ai-edge-litert, 1 thread",
-        # What the app serves (ui/mood.py reads it): photos average 10 views (face and mirror, each also shifted
-        # 2 px four ways; ~13 ms per face), live video the face and its mirror (2 passes, every frame).
-        "serving_tta": {"photo": "shift", "live": "flip"},
+        # What the app serves (ui/mood.py reads it): each face averaged with its mirror image, photos and live
+        # video alike. A mode per use is possible ({"photo": "shift", "live": "flip"}): choose by measurement
+        # (`awsome evaluate --tta --tta-mode flip shift`); for fer-wide-e166 shift was no better than flip.
+        "serving_tta": "flip",
         "parameters": int(params),
         "data": {
             "train": "FER2013 Training (28,709 rows; rows FERPlus marks not-a-face dropped), "

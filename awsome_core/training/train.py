@@ -6,8 +6,9 @@ Run commands::
     awsome train --config vgg --out runs/vgg         # the real run (hours on 2 CPU cores)
     nohup awsome train --config vgg --out runs/vgg > runs/vgg.log 2>&1 &   # in the background
     awsome train --config vgg --out runs/vgg         # same command again resumes from runs/vgg/last.keras
-    awsome train --config wide --out runs/wide64 --resume-from models/training/wide64 --epochs 310   # go on from
-                                         # the committed weights-only checkpoint (warm start, see warm_start)
+    awsome train --config wide --out runs/x --resume-from models/training/wide64-swa --epochs 200 \
+        --set swa_start=150 --set swa_lr=0.0015          # go on from the committed weights-only checkpoint
+                                                         # (warm start, see warm_start; swa.py: the averaging)
 
 One file in the spirit of nanoGPT's train.py: a config dataclass with presets, the data
 pipeline, the model, then one loop (Keras ``fit`` one epoch at a time) that evaluates on
@@ -263,8 +264,10 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
     if last_path.exists() and state["epoch"] > 0:
         model = keras.saving.load_model(last_path, compile=True)
         logger.info("resumed from %s at epoch %d", last_path, state["epoch"])
-    elif state["epoch"] > 0 and best_path.exists():
-        model = warm_start(cfg, steps, best_path, epoch=state["epoch"])
+    elif state["epoch"] > 0 and (best_path.exists() or (out_dir / "swa.keras").exists()):
+        # A committed folder holds one backbone: the weight average (swa.keras) if the run averaged, else best.keras.
+        weights = out_dir / "swa.keras" if (out_dir / "swa.keras").exists() else best_path
+        model = warm_start(cfg, steps, weights, epoch=state["epoch"])
     else:
         model = build_training_model(cfg, steps)
     logger.info("parameters: %d", backbone_of(model).count_params())

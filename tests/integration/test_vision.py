@@ -98,11 +98,13 @@ def test_the_card_says_how_the_model_is_served(tmp_path: Path) -> None:
     from awsome_core.vision.classifier import serving_tta
 
     card = json.loads(MODEL.with_suffix(".json").read_text())
-    assert (serving_tta(card, "photo"), serving_tta(card, "live")) == ("shift", "flip")  # the committed card
+    assert (serving_tta(card, "photo"), serving_tta(card, "live")) == ("flip", "flip")  # the committed card
     assert serving_tta({"serving_tta": "flip"}, "live") == serving_tta({"serving_tta": "flip"}) == "flip"
     assert serving_tta({"serving_tta": "none"}) == serving_tta({}) == serving_tta({"serving_tta": "x"}) == "none"
     assert serving_tta({"serving_tta": {"photo": "shift"}}, "live") == "none"
-    assert EmotionClassifier.load(MODEL, tta=None).tta == "shift"  # what the app loads (ui/mood.py)
+    assert EmotionClassifier.load(MODEL, tta=None).tta == "flip"  # what the app loads (ui/mood.py)
+    per_use = copy_model(tmp_path, serving_tta={"photo": "shift", "live": "flip"})
+    assert EmotionClassifier.load(per_use, tta=None).tta == "shift"
     assert EmotionClassifier.load(copy_model(tmp_path, serving_tta="none"), tta=None).tta == "none"
     assert EmotionClassifier.load(MODEL).tta == "none"  # benchmarks and evaluation ask for plain predictions
 
