@@ -11,7 +11,7 @@ from ui.mood import classifier
 from ui.runtime import show_errors
 from ui.session import require_user
 
-TTA_LABELS = {"shift": "photos: 10-view test-time augmentation", "flip": "live video: with its mirror image"}
+TTA_LABELS = {"flip": "with its mirror image (test-time augmentation)", "shift": "with 10 shifted views (TTA)"}
 
 require_user()
 st.title("About AWSome")
