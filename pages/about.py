@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from awsome_core.text import escape_markdown
-from awsome_core.training.evaluate import EvalReport, confusion_figure
+from awsome_core.training.evaluate import EvalReport, confusion_figure, tta_reports
 from ui.catalog import show_catalog_section
 from ui.mood import classifier
 from ui.runtime import show_errors
@@ -34,9 +34,7 @@ with show_errors("Reading the model card"):
     )
     if "plain" in evaluation:
         plain = EvalReport.from_dict(evaluation["plain"])
-        by_mode = evaluation.get("tta_by_mode") or (
-            {evaluation.get("tta_mode", "flip"): evaluation["tta"]} if "tta" in evaluation else {}
-        )
+        by_mode = tta_reports(evaluation)
         cols = st.columns(1 + len(by_mode))
         cols[0].metric("FER2013 PublicTest accuracy", f"{plain.accuracy:.1%}")
         for col, (mode, report) in zip(cols[1:], by_mode.items(), strict=True):

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from awsome_core.training.evaluate import tta_reports
+
 
 def write_card(path: Path, card: dict[str, Any]) -> None:
     """Write the card JSON and re-render the README beside it."""
@@ -114,8 +116,8 @@ def _render_evaluation(evaluation: dict[str, Any]) -> list[str]:
         plain, tta = entry["plain"], entry.get("tta")
         lines += [f"### {name} ({entry['rows']} rows, {entry.get('evaluated', '')})", ""]
         lines += [f"Accuracy **{_pct(plain['accuracy'])}** without TTA"]
-        by_mode = entry.get("tta_by_mode") or ({entry.get("tta_mode", "flip"): tta} if tta else {})
-        lines[-1] += "".join(f", **{_pct(r['accuracy'])}** with {mode} TTA" for mode, r in by_mode.items()) + "."
+        lines[-1] += "".join(f", **{_pct(r['accuracy'])}** with {mode} TTA" for mode, r in tta_reports(entry).items())
+        lines[-1] += "."
         lines += [
             "",
             f"| emotion | support | recall | precision | F1 | recall ({entry.get('tta_mode', 'flip')} TTA) |",

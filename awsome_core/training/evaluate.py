@@ -29,12 +29,13 @@ import numpy as np
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import AwsomeError
+from awsome_core.vision.classifier import TTA_MODES as CLASSIFIER_TTA_MODES
 from awsome_core.vision.classifier import tta_views
 
 logger = logging.getLogger(__name__)
 
 Predict = Callable[[np.ndarray], np.ndarray]  # N×48×48 uint8 faces → N×7 probabilities
-TTA_MODES = ("flip", "shift")
+TTA_MODES = tuple(mode for mode in CLASSIFIER_TTA_MODES if mode != "none")  # what --tta-mode offers
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,14 @@ def make_predictor(*, model: Path | None, checkpoint: Path | None) -> tuple[Pred
 
     classifier = EmotionClassifier.load(model or Settings.load().model_path)
     return batched(lambda x: classifier.predict(x, tta=False)), f"TFLite {model} ({classifier.model_version})"
+
+
+def tta_reports(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """An evaluation entry's TTA reports (as dicts) by mode, first the entry's ``tta_mode``; cards written
+    before ``tta_by_mode`` existed hold one report under ``tta``."""
+    if entry.get("tta_by_mode"):
+        return dict(entry["tta_by_mode"])
+    return {entry.get("tta_mode", "flip"): entry["tta"]} if entry.get("tta") else {}
 
 
 def update_card(card_path: Path, data: Path, plain: EvalReport, tta: dict[str, EvalReport]) -> None:

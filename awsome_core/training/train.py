@@ -177,6 +177,12 @@ def warm_start(cfg: TrainConfig, steps_per_epoch: int, weights: Path, *, epoch: 
     return model
 
 
+def _committed_backbone(out_dir: Path) -> Path | None:
+    """The one backbone a committed folder holds: the weight average (swa.keras) if the run averaged, else
+    best.keras; None if neither is there."""
+    return next((p for p in (out_dir / "swa.keras", out_dir / "best.keras") if p.exists()), None)
+
+
 def backbone_of(model: Any) -> Any:
     return model.get_layer("awsome_fer")
 
@@ -264,9 +270,7 @@ def train(cfg: TrainConfig, out_dir: Path, *, max_epochs_this_run: int = 0) -> d
     if last_path.exists() and state["epoch"] > 0:
         model = keras.saving.load_model(last_path, compile=True)
         logger.info("resumed from %s at epoch %d", last_path, state["epoch"])
-    elif state["epoch"] > 0 and (best_path.exists() or (out_dir / "swa.keras").exists()):
-        # A committed folder holds one backbone: the weight average (swa.keras) if the run averaged, else best.keras.
-        weights = out_dir / "swa.keras" if (out_dir / "swa.keras").exists() else best_path
+    elif state["epoch"] > 0 and (weights := _committed_backbone(out_dir)) is not None:
         model = warm_start(cfg, steps, weights, epoch=state["epoch"])
     else:
         model = build_training_model(cfg, steps)

@@ -112,7 +112,7 @@ class EmotionClassifier:
         """Load ``path`` (a ``.tflite``) and check it against its card ``path.with_suffix('.json')``.
 
         ``tta=None`` serves the model the way its card says for photos (:func:`serving_tta`); live video
-        asks for its own mode per call (``serving_tta(card, "live")``).
+        takes ``classifier.with_tta(serving_tta(card, "live"))`` (``ui/mood.live_classifier``).
         """
         path = Path(path)
         card_path = card_path_for(path)

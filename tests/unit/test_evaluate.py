@@ -171,3 +171,14 @@ def test_card_describes_an_averaged_checkpoint_from_its_run_folder(tmp_path: Pat
         }
     )
     assert "weights after each of epochs 151–155 (5 epochs at a constant learning rate 0.005)" in text
+
+
+def test_tta_reports_reads_new_and_old_cards() -> None:
+    from awsome_core.training.evaluate import tta_reports
+
+    flip, shift = {"accuracy": 0.72}, {"accuracy": 0.71}
+    new = {"tta_mode": "flip", "tta": flip, "tta_by_mode": {"flip": flip, "shift": shift}}
+    assert list(tta_reports(new)) == ["flip", "shift"]
+    assert tta_reports({"tta_mode": "shift", "tta": shift}) == {"shift": shift}  # written before tta_by_mode
+    assert tta_reports({"tta": flip}) == {"flip": flip}
+    assert tta_reports({"plain": flip}) == {}
