@@ -45,3 +45,19 @@ class ModelError(AwsomeError):
 
 class MusicProviderError(AwsomeError):
     """The music catalog or the Spotify API could not answer."""
+
+
+class NotFound(AwsomeError):
+    """What was asked for does not exist, or is not the signed-in user's (the two are not told apart)."""
+
+
+class InvalidInput(AwsomeError):
+    """A request's values are out of range or malformed; the message says which and why."""
+
+
+class RateLimited(AwsomeError):
+    """Too many requests in a short time; ``retry_after_s`` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

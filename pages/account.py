@@ -6,27 +6,31 @@ import streamlit as st
 
 from awsome_core import auth
 from awsome_core.errors import AuthError
+from awsome_core.services import account
 from awsome_core.storage import repository
+from awsome_core.storage.models import User
 from awsome_core.text import escape_markdown
-from ui.runtime import db_session, show_errors
+from ui.runtime import db_session, get_sessionmaker, show_errors
 from ui.session import require_user, sign_in, sign_out
 
 st.title("Account")
 user_id = require_user()
+user: User | None = None
 with show_errors("Loading your account"), db_session() as session:
-    user = repository.get_user(session=session, user_id=user_id) if user_id is not None else None
+    user = repository.get_user(session=session, user_id=user_id)
     if user is None:
         st.warning("Your account could not be found.")
-        st.stop()
-    st.markdown(f"**Name:** {escape_markdown(user.display_name)}  \n**Username:** {escape_markdown(user.username)}")
-    keep = st.toggle(
-        "Keep the photos I analyse (off: only the emotion probabilities are stored)",
-        value=bool(user.store_images),
-        key="store-images",
-    )
-    if keep != bool(user.store_images):
-        user.store_images = keep
-        session.commit()
+if user is None:
+    st.stop()
+st.markdown(f"**Name:** {escape_markdown(user.display_name)}  \n**Username:** {escape_markdown(user.username)}")
+keep = st.toggle(
+    "Keep the photos I analyse (off: only the emotion probabilities are stored)",
+    value=bool(user.store_images),
+    key="store-images",
+)
+if keep != bool(user.store_images):
+    with show_errors("Saving your choice"):
+        account.set_store_images(sessions=get_sessionmaker(), user_id=user_id, enabled=keep)
         st.toast("Saved.")
 
 st.subheader("Change password")

@@ -12,9 +12,10 @@ from datetime import date, timedelta
 import streamlit as st
 
 from awsome_core.errors import StorageUnavailable
-from awsome_core.history import figures, userdata
+from awsome_core.history import figures
 from awsome_core.history.queries import Dashboard, load_dashboard
 from awsome_core.history.summary import compute_streaks, day_range, local_today, period_phrase, summary_text
+from awsome_core.services import account, readings
 from awsome_core.storage.repository import SOURCES
 from awsome_core.text import escape_markdown
 from ui.mood import save_kept_readings, show_pending_notice
@@ -42,25 +43,17 @@ def _date_bounds(picked: object, today: date) -> tuple[date, date]:
     return min(days), max(days)
 
 
-def _exporter(user_id: int, to_text: Callable[..., str]) -> Callable[[], str]:
+def _exporter(user_id: int, fmt: account.ExportFormat) -> Callable[[], str]:
     """Deferred download: runs on click (outside the script thread), with its own session."""
     maker = get_sessionmaker()
-
-    def build() -> str:
-        with maker() as session:
-            return to_text(userdata.export_rows(session=session, user_id=user_id))
-
-    return build
+    return lambda: account.export(sessions=maker, user_id=user_id, fmt=fmt)
 
 
-def _delete(user_id: int, what: str, delete: Callable[..., list[str]]) -> bool:
+def _delete(user_id: int, what: str, delete: Callable[..., object]) -> bool:
     done = False
-    with show_errors(f"Deleting your {what}"), db_session() as session:
-        paths = delete(session=session, user_id=user_id)
-        session.commit()
+    with show_errors(f"Deleting your {what}"):
+        delete(sessions=get_sessionmaker(), user_id=user_id, data_dir=get_settings().data_dir)
         done = True
-    if done:
-        userdata.remove_image_files(paths, base_dir=get_settings().data_dir)
     return done
 
 
@@ -138,12 +131,15 @@ if dash.has_any_history:
     _music(dash, tz)
 
 st.subheader("Your data")
-EXPORTS = (("CSV", userdata.export_csv, "text/csv"), ("JSON", userdata.export_json, "application/json"))
+EXPORTS: tuple[tuple[str, account.ExportFormat, str], ...] = (
+    ("CSV", "csv", "text/csv"),
+    ("JSON", "json", "application/json"),
+)
 with show_errors("Preparing your export"):
-    for column, (kind, to_text, mime) in zip(st.columns(len(EXPORTS)), EXPORTS, strict=True):
+    for column, (kind, fmt, mime) in zip(st.columns(len(EXPORTS)), EXPORTS, strict=True):
         column.download_button(
             f"Download all my readings ({kind})",
-            _exporter(user_id, to_text),
+            _exporter(user_id, fmt),
             file_name=f"awsome-history.{kind.lower()}",
             mime=mime,
             key=f"export-{kind.lower()}",
@@ -157,13 +153,13 @@ with st.expander("Delete my history", icon=":material/delete:"):
     )
     sure = st.checkbox("I understand that this cannot be undone", key=_CONFIRM_KEYS[0])
     if st.button("Delete my history", key="delete-history", type="primary", disabled=not sure):
-        if _delete(user_id, "history", userdata.delete_history):
+        if _delete(user_id, "history", readings.delete_history):
             st.session_state[_FLASH] = "Your history has been deleted."
             st.rerun()
 with st.expander("Delete my account", icon=":material/person_remove:"):
     st.write("Deletes your account and everything it owns: readings, recommendations, likes and kept photos.")
     sure = st.checkbox("I understand: delete my account and all my data for good", key=_CONFIRM_KEYS[1])
     if st.button("Delete my account", key="delete-account", type="primary", disabled=not sure):
-        if _delete(user_id, "account", userdata.delete_account):
+        if _delete(user_id, "account", account.delete_account):
             sign_out()
             st.rerun()

@@ -21,11 +21,11 @@ from typing import Final
 import streamlit as st
 
 from awsome_core.errors import StorageUnavailable
-from awsome_core.storage import repository
+from awsome_core.services import readings
 from awsome_core.storage.models import utcnow
 from awsome_core.vision import EmotionClassifier, get_classifier
 from awsome_core.vision.classifier import serving_tta
-from ui.runtime import db_session, get_settings
+from ui.runtime import get_sessionmaker, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def store_reading(
 ) -> int:
     """Store the reading once per *reading_key* (a rerun or a retry never duplicates it); return its id.
 
-    The photo is written under the data directory only if the user opted in on the Account page.
+    The photo is kept (in the database, downscaled) only if the user opted in on the Account page.
     Raises :class:`ReadingKept` when the database is down: the reading is kept and retried later.
     """
     stored: dict[str, int] = st.session_state.setdefault(_STORED, {})
@@ -190,25 +190,17 @@ def stored_event_id(reading_key: str) -> int | None:
 
 
 def _write(reading: _Pending) -> int:
-    """Insert the reading (idempotent on its client_event_id); raise StorageUnavailable when the DB is down."""
-    with db_session() as session:
-        event = repository.add_mood_event(
-            session=session,
-            user_id=reading.user_id,
-            probabilities=reading.probabilities,
-            source=reading.source,
-            model_version=classifier().model_version,
-            corrected_emotion=reading.corrected_emotion,
-            face_count=reading.face_count,
-            client_event_id=reading.client_event_id,
-            created_at=reading.created_at,
-        )
-        user = repository.get_user(session=session, user_id=reading.user_id)
-        if reading.image_bytes and user is not None and user.store_images and event.image_path is None:
-            folder = get_settings().data_dir / "images" / str(reading.user_id)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{reading.client_event_id}.img"
-            path.write_bytes(reading.image_bytes)
-            event.image_path = str(path)
-        session.commit()
-        return int(event.id)
+    """Store the reading (idempotent on its client_event_id); raise StorageUnavailable when the DB is down."""
+    stored = readings.save_reading(
+        sessions=get_sessionmaker(),
+        user_id=reading.user_id,
+        probabilities=reading.probabilities,
+        source=reading.source,
+        model_version=classifier().model_version,
+        client_event_id=reading.client_event_id,
+        face_count=reading.face_count,
+        corrected_emotion=reading.corrected_emotion,
+        created_at=reading.created_at,
+        photo=reading.image_bytes,
+    )
+    return stored.id

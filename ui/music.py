@@ -9,68 +9,27 @@ from dataclasses import dataclass
 import streamlit as st
 import streamlit.components.v1 as components
 
-from awsome_core.music import STRATEGIES, embed_html, recommend_tracks
-from awsome_core.music.catalog import catalog_is_small
+from awsome_core.music import STRATEGIES, embed_html
 from awsome_core.music.embed import COMPACT_HEIGHT, display_artists, is_spotify_id
 from awsome_core.music.recommender import default_strategy
-from awsome_core.storage import repository
+from awsome_core.services import recommendations
+from awsome_core.services.recommendations import Recommendations, RecommendedItem
 from awsome_core.text import escape_markdown
-from ui.runtime import db_session, show_errors
+from ui.runtime import get_sessionmaker, show_errors
 
 logger = logging.getLogger(__name__)
 
 STRATEGY_LABELS = {"match": "Match my mood", "lift": "Lift me up", "calm": "Calm me down", "energize": "Energize me"}
 
 
-@dataclass(frozen=True)
-class Pick:
-    track_id: int
-    recommendation_id: int
-    title: str
-    artists: str
-    spotify_id: str | None
-    explanation: str
-    html: str
-
-
-@dataclass(frozen=True)
-class Picks:
-    items: list[Pick]
-    catalog_small: bool  # worth offering the public catalog (checked once, with the ranking)
-
-
-def _picks(user_id: int, event_id: int, probabilities: Mapping[str, float], strategy: str) -> Picks:
-    """Rank, store as recommendations (once per event and strategy), and remember for reruns."""
-    cache: dict[tuple[int, str], Picks] = st.session_state.setdefault("_picks", {})
+def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
+    """Rank and record (``services.recommend_for_reading``) once per event and strategy; remember for reruns."""
+    cache: dict[tuple[int, str], Recommendations] = st.session_state.setdefault("_picks", {})
     key = (event_id, strategy)
     if key not in cache:
-        with db_session() as session:
-            ranked = recommend_tracks(
-                session=session, user_id=user_id, probabilities=probabilities, strategy=strategy, seed=event_id
-            )
-            items = [
-                repository.RecommendationItem(
-                    track_id=r.track.id, strategy=strategy, rank=r.rank, explanation=r.explanation
-                )
-                for r in ranked
-            ]
-            stored = repository.add_recommendations(
-                session=session, user_id=user_id, mood_event_id=event_id, items=items
-            )
-            session.commit()
-            picks = [
-                Pick(
-                    r.track.id,
-                    s.id,
-                    r.track.title,
-                    r.track.artists,
-                    r.track.spotify_id,
-                    r.explanation,
-                    embed_html(r.track),
-                )
-                for r, s in zip(ranked, stored, strict=True)
-            ]
-            cache[key] = Picks(picks, catalog_is_small(session=session))
+        cache[key] = recommendations.recommend_for_reading(
+            sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, strategy=strategy
+        )
     return cache[key]
 
 
@@ -88,7 +47,7 @@ def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[
         or default
     )
     with show_errors("Finding music"):
-        picks = _picks(user_id, event_id, probabilities, strategy)
+        picks = _picks(user_id, event_id, strategy)
         if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
@@ -101,16 +60,16 @@ def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[
 
 
 def _feedback(user_id: int) -> dict[int, int]:
-    with db_session() as session:
-        return repository.get_feedback(session=session, user_id=user_id)
+    return recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
 
 
-def _render_pick(user_id: int, event_id: int, pick: Pick, current: int) -> None:
+def _render_pick(user_id: int, event_id: int, pick: RecommendedItem, current: int) -> None:
     with st.container(border=True):
+        html = embed_html(_TrackView(pick.spotify_id, pick.title, pick.artists))
         if is_spotify_id(pick.spotify_id):
-            components.html(pick.html, height=COMPACT_HEIGHT + 8)
+            components.html(html, height=COMPACT_HEIGHT + 8)
         else:
-            st.markdown(pick.html, unsafe_allow_html=True)  # escaped "Open in Spotify" search link
+            st.markdown(html, unsafe_allow_html=True)  # escaped "Open in Spotify" search link
         left, mid, right = st.columns([1, 1, 6])
         liked, disliked = current > 0, current < 0
         if left.button(
@@ -130,14 +89,22 @@ def _render_pick(user_id: int, event_id: int, pick: Pick, current: int) -> None:
         )
 
 
-def _set_feedback(user_id: int, pick: Pick, value: int) -> None:
-    with show_errors("Saving your feedback"), db_session() as session:
-        repository.set_feedback(
-            session=session,
+def _set_feedback(user_id: int, pick: RecommendedItem, value: int) -> None:
+    with show_errors("Saving your feedback"):
+        recommendations.set_feedback(
+            sessions=get_sessionmaker(),
             user_id=user_id,
             track_id=pick.track_id,
             value=value,
             recommendation_id=pick.recommendation_id,
         )
-        session.commit()
         st.rerun()
+
+
+@dataclass(frozen=True)
+class _TrackView:
+    """What ``embed_html`` needs of a track."""
+
+    spotify_id: str | None
+    title: str
+    artists: str

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.config import Settings
-from awsome_core.errors import AwsomeError, StorageUnavailable
-from awsome_core.storage.db import make_engine, make_sessionmaker, upgrade_database
+from awsome_core.errors import AwsomeError
+from awsome_core.storage.db import make_engine, make_sessionmaker, session_scope, upgrade_database
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +54,12 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(url))
 
 
-@contextlib.contextmanager
-def db_session() -> Iterator[Session]:
-    """A session whose connection failures surface as :class:`StorageUnavailable`."""
-    try:
-        with get_sessionmaker()() as session:
-            yield session
-    except (OperationalError, InterfaceError, PoolTimeout) as e:
-        logger.warning("database unavailable: %s", type(e).__name__)
-        raise StorageUnavailable() from e
-    except DBAPIError as e:
-        if e.connection_invalidated:
-            raise StorageUnavailable() from e
-        raise
+def db_session() -> contextlib.AbstractContextManager[Session]:
+    """A read session whose connection failures surface as :class:`StorageUnavailable` (``session_scope``).
+
+    Writes go through :mod:`awsome_core.services`, which own their transactions.
+    """
+    return session_scope(get_sessionmaker())
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,6 +73,28 @@ def make_engine(url: str | URL, *, read_timeout_s: int = 15) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory: objects stay readable after commit (``expire_on_commit=False``)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(maker: sessionmaker[Session]) -> Iterator[Session]:
+    """A session from *maker* whose connection failures surface as :class:`StorageUnavailable`.
+
+    Every caller (use cases in :mod:`awsome_core.services`, the UI's reads, the API) opens sessions here,
+    so "the database went away" is one error everywhere: connection refused or lost, a timed-out pool
+    checkout, a connection the driver invalidated. Other database errors (a bad query, a constraint) pass
+    through unchanged. The session is closed (its transaction rolled back if not committed) on exit.
+    """
+    try:
+        with maker() as session:
+            yield session
+    except _CONNECTION_ERRORS as e:
+        logger.warning("database unavailable: %s", type(e).__name__)
+        raise StorageUnavailable() from e
+    except DBAPIError as e:
+        if e.connection_invalidated:
+            logger.warning("database connection invalidated: %s", type(e).__name__)
+            raise StorageUnavailable() from e
+        raise
 
 
 def check_database(engine: Engine) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -122,7 +123,46 @@ class MoodEvent(Base):
     model_version: Mapped[str] = mapped_column(String(64))
     face_count: Mapped[int] = mapped_column(SmallInteger, default=1)
     client_event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # idempotent retries
-    image_path: Mapped[str | None] = mapped_column(String(255), nullable=True)  # only if the user opted in
+    # NOTE: no longer written: opted-in photos live in mood_event_photos (migration 0002 moved the files there,
+    # so every replica sees them). Kept so older rows and downgrades keep their column.
+    image_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+#: Photo bytes: MEDIUMBLOB (16 MB) on MySQL, where a plain BLOB stops at 64 KB.
+PHOTO_BYTES = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+
+
+class MoodEventPhoto(Base):
+    """The opted-in photo of a reading, downscaled JPEG, in the database so that every replica sees it and
+    deleting the reading or the account removes it in the same transaction (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "mood_event_photos"
+    __table_args__ = (Index("ix_mood_event_photos_user_id", "user_id"),)
+
+    mood_event_id: Mapped[int] = mapped_column(ForeignKey("mood_events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    content_type: Mapped[str] = mapped_column(String(32))  # image/jpeg
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(PHOTO_BYTES)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal access token for the HTTP API. Only its SHA-256 is stored (the token is shown once);
+    ``prefix`` (its first characters) lets the user tell tokens apart. Revoked tokens stay, for the record."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Track(Base):

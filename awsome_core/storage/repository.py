@@ -16,11 +16,21 @@ from datetime import datetime
 from typing import Any, Final, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Select, delete, func, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from awsome_core.emotions import EMOTIONS, mood_point, top_emotion
-from awsome_core.storage.models import Feedback, LoginThrottle, MoodEvent, Recommendation, User, utcnow
+from awsome_core.storage.models import (
+    ApiToken,
+    Feedback,
+    LoginThrottle,
+    MoodEvent,
+    MoodEventPhoto,
+    Recommendation,
+    User,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +82,7 @@ def delete_user(*, session: Session, user_id: int) -> None:
     username = session.execute(select(User.username).where(User.id == user_id)).scalar_one_or_none()
     if username is not None:  # a later account of that name must not inherit the sign-in throttle
         session.execute(delete(LoginThrottle).where(LoginThrottle.key == f"user:{username}"))
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
     session.execute(delete(User).where(User.id == user_id))
     session.flush()
     logger.info("deleted user id=%s", user_id)
@@ -166,6 +177,27 @@ def delete_mood_history(*, session: Session, user_id: int) -> int:
     return deleted
 
 
+def delete_mood_event(*, session: Session, user_id: int, event_id: int) -> str | None:
+    """Delete the user's reading *event_id* with its photo and recommendations (their feedback stays, unlinked).
+
+    Returns the event's legacy ``image_path`` (a file to remove after the commit; usually None).
+    Raises ``LookupError`` if the reading does not exist or is not this user's.
+    """
+    event = session.get(MoodEvent, event_id)
+    if event is None or event.user_id != user_id:
+        raise LookupError(f"no reading {event_id} for user {user_id}")
+    image_path = event.image_path
+    recommendation_ids = select(Recommendation.id).where(Recommendation.mood_event_id == event_id)
+    session.execute(
+        sa_update(Feedback).where(Feedback.recommendation_id.in_(recommendation_ids)).values(recommendation_id=None)
+    )
+    session.execute(delete(Recommendation).where(Recommendation.mood_event_id == event_id))
+    session.execute(delete(MoodEventPhoto).where(MoodEventPhoto.mood_event_id == event_id))
+    session.delete(event)
+    session.flush()
+    return image_path
+
+
 def list_image_paths(*, session: Session, user_id: int) -> list[str]:
     """Return the stored image paths of the user's events (only users who opted in have any)."""
     query = select(MoodEvent.image_path).where(MoodEvent.user_id == user_id, MoodEvent.image_path.is_not(None))
@@ -237,6 +269,15 @@ def set_feedback(
     feedback.created_at = utcnow()
     session.flush()
     return feedback
+
+
+def clear_feedback(*, session: Session, user_id: int, track_id: int) -> bool:
+    """Remove the user's like or dislike of the track (an undo); return whether there was one."""
+    result = cast(
+        CursorResult[Any],
+        session.execute(delete(Feedback).where(Feedback.user_id == user_id, Feedback.track_id == track_id)),
+    )
+    return result.rowcount > 0
 
 
 def get_feedback(*, session: Session, user_id: int) -> dict[int, int]:
@@ -318,6 +359,7 @@ def _delete_owned_rows(*, session: Session, user_id: int) -> int:
     # Explicit deletes, children first, so nothing depends on the database enforcing FK cascades.
     session.execute(delete(Feedback).where(Feedback.user_id == user_id))
     session.execute(delete(Recommendation).where(Recommendation.user_id == user_id))
+    session.execute(delete(MoodEventPhoto).where(MoodEventPhoto.user_id == user_id))
     result = cast(CursorResult[Any], session.execute(delete(MoodEvent).where(MoodEvent.user_id == user_id)))
     return result.rowcount
 

@@ -37,7 +37,16 @@ from awsome_core.storage.models import Base, Track
 from tests.conftest import PROJECT_ROOT
 from tests.integration.conftest import require_mysql_server, throwaway_mysql_database
 
-TABLES = {"users", "login_throttle", "tracks", "mood_events", "recommendations", "feedback"}
+TABLES = {
+    "users",
+    "login_throttle",
+    "tracks",
+    "mood_events",
+    "recommendations",
+    "feedback",
+    "api_tokens",
+    "mood_event_photos",
+}
 
 
 def _schema_diff(url: str, metadata: MetaData = Base.metadata) -> list[Any]:
@@ -106,6 +115,48 @@ def test_downgrade_to_base_then_upgrade_again(db_url: str) -> None:
     upgrade_database(db_url)
     assert current_revision(db_url) == head_revision()
     assert _schema_diff(db_url) == []
+
+
+def test_migration_0002_moves_photo_files_into_the_database(db_url: str, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        config = alembic_config(db_url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    photo = tmp_path / "images" / "1" / "kept.img"
+    photo.parent.mkdir(parents=True)
+    big = np.full((1600, 2400, 3), 120, np.uint8)
+    photo.write_bytes(cv2.imencode(".png", big)[1].tobytes())
+    missing = tmp_path / "images" / "1" / "gone.img"
+    probs = "0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, password_hash, store_images, created_at,"
+                " password_changed_at) VALUES (1, 'ann', 'Ann', 'x', 1, '2026-01-01', '2026-01-01')"
+            )
+        )
+        for event_id, path in ((1, photo), (2, missing)):
+            connection.execute(
+                text(
+                    "INSERT INTO mood_events (id, user_id, created_at, angry, disgust, fear, happy, sad, surprise,"
+                    f" neutral, valence, arousal, top_emotion, source, model_version, face_count, image_path)"
+                    f" VALUES ({event_id}, 1, '2026-01-01', {probs}, 0.5, 0.1, 'happy', 'photo', 'm', 1, :path)"
+                ),
+                {"path": str(path)},
+            )
+    upgrade_database(db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT mood_event_id, width, height, content_type FROM mood_event_photos"))
+        moved = [tuple(r) for r in rows]
+        paths = dict(connection.execute(text("SELECT id, image_path FROM mood_events")).all())
+    engine.dispose()
+    assert moved == [(1, 1024, 683, "image/jpeg")]  # downscaled to a long side of 1024
+    assert paths == {1: None, 2: str(missing)}  # the missing file keeps its path: nothing lost silently
+    assert not photo.exists()
 
 
 def test_current_revision_is_none_before_upgrade(db_url: str) -> None:
