@@ -66,7 +66,7 @@ def crop_face(image_bgr: np.ndarray, box: Box) -> np.ndarray:
         gray = cv2.resize(gray, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
         cx, cy, scale = cx / factor, cy / factor, scale * factor
     matrix = cv2.getRotationMatrix2D((cx, cy), -roll, scale)
-    matrix[:, 2] += (FACE_SIZE / 2 - cx, FACE_SIZE / 2 - cy)
+    matrix[:, 2] += np.array((FACE_SIZE / 2 - cx, FACE_SIZE / 2 - cy))
     return cv2.warpAffine(gray, matrix, (FACE_SIZE, FACE_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -66,7 +66,7 @@ def _interpreter(model_path: str | None, model_content: bytes | None, num_thread
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # pragma: no cover - fallback where only TensorFlow is installed
         logger.warning("ai-edge-litert is not installed; falling back to tf.lite (imports TensorFlow)")
-        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+        from tensorflow.lite import Interpreter
     return Interpreter(model_path=model_path, model_content=model_content, num_threads=num_threads)
 
 
@@ -161,7 +161,8 @@ class EmotionClassifier:
             return np.zeros((0, len(EMOTIONS)), np.float32)
         views = tta_views(x, self.tta if tta is None else tta)
         probs = self._run(np.concatenate(views).astype(np.float32)[..., None])
-        return probs.reshape(len(views), len(x), len(EMOTIONS)).mean(axis=0, dtype=np.float32)
+        mean: np.ndarray = probs.reshape(len(views), len(x), len(EMOTIONS)).mean(axis=0, dtype=np.float32)
+        return mean
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -171,7 +172,8 @@ class EmotionClassifier:
                 self._batch = len(x)
             self._it.set_tensor(self._in, np.ascontiguousarray(x))
             self._it.invoke()
-            return self._it.get_tensor(self._out).astype(np.float32, copy=True)
+            out: np.ndarray = self._it.get_tensor(self._out).astype(np.float32, copy=True)
+            return out
 
 
 def serving_tta(card: dict[str, Any], use: str = "photo") -> str:

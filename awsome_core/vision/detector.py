@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -119,11 +120,11 @@ def _anchors(spec: _Spec) -> np.ndarray:
     return np.concatenate(centres)
 
 
-def _make_interpreter(path: Path, num_threads: int) -> object:
+def _make_interpreter(path: Path, num_threads: int) -> Any:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # pragma: no cover - the app installs ai-edge-litert
-        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+        from tensorflow.lite import Interpreter
     return Interpreter(model_path=str(path), num_threads=num_threads)
 
 
@@ -202,7 +203,8 @@ def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     inter = ix * iy
     area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
+    iou: np.ndarray = inter / np.maximum(area + areas - inter, 1e-9)
+    return iou
 
 
 def _weighted_nms(rows: np.ndarray, scores: np.ndarray, iou: float) -> list[tuple[np.ndarray, float]]:

@@ -151,7 +151,9 @@ class LiveProcessor:
         end = self._clock()
         smoothed = None
         if faces:
-            smoothed = to_probability_dict(self._smoother.update(list(faces[0].probabilities.values()), now=end))
+            smoothed = to_probability_dict(
+                self._smoother.update(list(faces[0].probabilities.values()), now=end).tolist()
+            )
         with self._lock:
             cost = max(end - start, 0.0)
             self._cost = cost if self._frames_analyzed == 0 else 0.8 * self._cost + 0.2 * cost
