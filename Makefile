@@ -27,6 +27,7 @@ run: $(VENV)/.app-deps
 
 test: $(VENV)/.all-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/awsome db upgrade
 	$(BIN)/pytest $(PYTEST_ARGS)
 
