@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("awsome_core.music.cli", "import or download the music catalog"),
     "db": ("awsome_core.storage.cli", "database: wait until it answers, migrate (db wait/upgrade/current)"),
     "bench": ("awsome_core.bench", "benchmarks that print their figures"),
+    "api": ("api.server", "serve the HTTP API (REST + WebSocket) with uvicorn"),
+    "token": ("awsome_core.services.cli", "API personal access tokens: token create --user NAME --name LABEL"),
 }
 
 

@@ -54,6 +54,7 @@ class Settings:
     )
     auto_confirm_seconds: float = _setting(0.0, "Live page: store the mood after this many stable seconds (0 = off)")
     admin_users: str = _setting("", "Comma-separated usernames allowed to import catalogs from the UI")
+    api_analyses_per_minute: int = _setting(60, "HTTP API: photo analyses per token per minute (per worker)")
 
     # ------------------------------------------------------------------ construction
 
@@ -93,6 +94,8 @@ class Settings:
                 "set AWSOME_COOKIE_KEY or cookie_key in .streamlit/secrets.toml"
             )
         self.ice_server_list()  # raises on bad JSON
+        if self.api_analyses_per_minute < 1:
+            raise ConfigError("api_analyses_per_minute must be at least 1")
         if self.max_failed_logins < 1 or self.lockout_minutes < 0 or self.max_upload_mb < 1:
             raise ConfigError("max_failed_logins and max_upload_mb must be positive, lockout_minutes not negative")
 
