@@ -17,7 +17,7 @@ from api import problems
 from api.deps import Runtime
 from api.ratelimit import RateLimiter
 from api.routes import analysis, music, readings, stream
-from api.schemas import ReadingCreate, ReadingUpload
+from api.schemas import Problem, ReadingCreate, ReadingUpload
 from awsome_core.config import Settings
 from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.vision.classifier import get_classifier, serving_tta
@@ -102,11 +102,40 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ReadingCreate, ReadingUpload):
+    for model in (ReadingCreate, ReadingUpload, Problem):
         body = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(body.pop("$defs", {}))
         components[model.__name__] = body
+    _document_problems(schema)
     if app.root_path:
         schema["servers"] = [{"url": app.root_path}]
     app.openapi_schema = schema
     return schema
+
+
+#: Errors any operation may answer (problem+json): malformed or invalid input, a missing resource, the database away.
+COMMON_ERRORS = {
+    "400": "Malformed request (e.g. a broken multipart body)",
+    "404": "Not found, or not yours",
+    "422": "Invalid values; `errors` says which",
+    "503": "The database is unavailable; retry after `Retry-After` seconds",
+}
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
+    """Every error response is ``application/problem+json`` with the ``Problem`` schema, as the handlers send."""
+    problem_content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            errors = dict(COMMON_ERRORS)
+            if operation.get("security"):
+                errors["401"] = "Missing, unknown or revoked token"
+            for status, description in errors.items():
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                own_body = status == "503" and operation.get("operationId", "").startswith("health")  # HealthOut
+                if status.isdigit() and int(status) >= 400 and not own_body:
+                    response["content"] = problem_content
+    schema["components"]["schemas"].pop("HTTPValidationError", None)
+    schema["components"]["schemas"].pop("ValidationError", None)

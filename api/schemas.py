@@ -27,7 +27,7 @@ _P = Field(ge=0.0, le=1.0, allow_inf_nan=False)
 
 
 class Probabilities(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     angry: float = _P
     disgust: float = _P
@@ -87,7 +87,7 @@ class AnalysisOut(BaseModel):
 class ReadingCreate(BaseModel):
     """A reading from the probabilities of an earlier analysis (``POST /v1/analyze``) or another source."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     probabilities: Probabilities
     source: Source = "photo"
@@ -105,7 +105,7 @@ class ReadingUpload(BaseModel):
 
 
 class ReadingPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     corrected_emotion: Emotion | None = Field(description="null removes the correction")
 
@@ -201,10 +201,10 @@ class RecommendationList(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     track_id: int = Field(ge=1, le=2**31 - 1)
-    value: Literal[-1, 0, 1] = Field(description="1 like, -1 dislike, 0 undo")
+    value: int = Field(ge=-1, le=1, description="1 like, -1 dislike, 0 undo")
     recommendation_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 

@@ -124,16 +124,26 @@ async def _read_form(request: Request) -> _Form:
     return _Form(image, parsed.face, parsed.group, parsed.corrected_emotion)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+DATE: dict[str, Any] = {"max_length": 64, "json_schema_extra": {"format": "date-time"}}
+
+
+def _timestamp(name: str, value: str | None) -> datetime | None:
+    """An ISO 8601 date or time (``Z`` or an offset; none means UTC), or :class:`InvalidInput`."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO 8601 time, e.g. 2026-12-01T08:00:00Z.") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 @router.get("", response_model=ReadingList, responses=ERRORS)
 def list_readings(
     runtime: RuntimeDep,
     caller: CallerDep,
-    since: Annotated[datetime | None, Query(description="from this time on (ISO 8601; UTC if no offset)")] = None,
-    until: Annotated[datetime | None, Query(description="before this time")] = None,
+    since: Annotated[str | None, Query(description="from this time on (ISO 8601; UTC if no offset)", **DATE)] = None,
+    until: Annotated[str | None, Query(description="before this time (ISO 8601)", **DATE)] = None,
     source: Annotated[list[Source] | None, Query(description="only these sources (repeat the parameter)")] = None,
     limit: Annotated[int, Query(ge=1, le=readings.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
@@ -142,8 +152,8 @@ def list_readings(
     page = readings.list_readings(
         sessions=runtime.sessions,
         user_id=caller.user_id,
-        since=_aware(since),
-        until=_aware(until),
+        since=_timestamp("since", since),
+        until=_timestamp("until", until),
         sources=source,
         limit=limit,
         cursor=cursor,
