@@ -18,6 +18,8 @@ BENCHMARKS = {
     "history": "bench_history.py",  # 30-day dashboard queries over 100,000 events
     "live-vs-fer": "bench_live_vs_fer.py",  # live pipeline fps and accuracy against the fer library (.venv-fer)
     "replica": "bench_replica.py",  # memory and CPU per app replica and signed-in session (docs/deploy.md)
+    "api": "bench_api.py",  # POST /v1/analyze and /v1/stream throughput against the same work in-process
+    "profile": "profile_server.py",  # py-spy of the server under scripts/load_test.py: where a reading goes
 }
 
 
