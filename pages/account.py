@@ -12,6 +12,7 @@ from awsome_core.storage.models import User
 from awsome_core.text import escape_markdown
 from ui.runtime import db_session, get_sessionmaker, show_errors
 from ui.session import require_user, sign_in, sign_out
+from ui.tokens import show_tokens
 
 st.title("Account")
 user_id = require_user()
@@ -46,6 +47,8 @@ with st.form("change-password", clear_on_submit=True):
                 changed = auth.change_password(session=session, user_id=user_id, old_password=old, new_password=new)
             sign_in(changed)  # other devices are signed out; this one gets a fresh cookie
             st.success("Password changed. Other devices have been signed out.")
+
+show_tokens(user_id)
 
 st.subheader("Sign out")
 if st.button("Sign out of AWSome", key="account-sign-out"):
