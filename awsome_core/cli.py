@@ -20,8 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("awsome_core.training.train", "train the emotion CNN (resumable)"),
     "evaluate": ("awsome_core.training.evaluate", "accuracy, per-class recall/F1, confusion matrix on an .npz"),
     "export": ("awsome_core.training.export", "export a trained checkpoint to the serving TFLite model"),
+    "ensemble": ("awsome_core.training.ensemble", "score an ensemble of models; write soft targets to distil it"),
     "predict": ("awsome_core.vision.predict", "print faces, boxes and probabilities of an image as JSON"),
     "catalog": ("awsome_core.music.cli", "import or download the music catalog"),
+    "recommend": ("awsome_core.music.cli:recommend_main", "recommend tracks for an emotion and a strategy"),
     "db": ("awsome_core.storage.cli", "database: wait until it answers, migrate (db wait/upgrade/current)"),
     "bench": ("awsome_core.bench", "benchmarks that print their figures"),
     "api": ("api.server", "serve the HTTP API (REST + WebSocket) with uvicorn"),
@@ -49,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         sys.stderr.write(f"awsome: unknown command {name!r}\n{_usage()}\n")
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
+    module_name, _, function = COMMANDS[name][0].partition(":")
+    module = importlib.import_module(module_name)
     try:
-        return int(module.main(rest) or 0)
+        return int(getattr(module, function or "main")(rest) or 0)
     except AwsomeError as e:
         sys.stderr.write(f"awsome {name}: {e}\n")
         return 1

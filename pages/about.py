@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from awsome_core.text import escape_markdown
-from awsome_core.training.evaluate import EvalReport, confusion_figure, tta_reports
+from awsome_core.training.evaluate import confusion_figure
 from ui.catalog import show_catalog_section
 from ui.mood import classifier
 from ui.runtime import show_errors
@@ -26,25 +26,24 @@ opt in on the Account page.
 
 st.header("The emotion model")
 with show_errors("Reading the model card"):
-    card = classifier().card
-    evaluation = card.get("evaluation", {}).get("fer2013_val", {})
+    card = classifier().model_card
+    evaluation = card.evaluation.get("fer2013_val")
     st.markdown(
-        f"Version `{escape_markdown(card.get('model_version', '?'))}` · {card.get('parameters', 0):,} parameters · "
-        f"input {card.get('input_shape')} grayscale · labels: {', '.join(card.get('labels', []))}"
+        f"Version `{escape_markdown(card.model_version)}` · {card.parameters:,} parameters · "
+        f"input {list(card.input_shape)} grayscale · labels: {', '.join(card.labels)}"
     )
-    if "plain" in evaluation:
-        plain = EvalReport.from_dict(evaluation["plain"])
-        by_mode = tta_reports(evaluation)
-        cols = st.columns(1 + len(by_mode))
+    if evaluation is not None:
+        plain = evaluation.plain
+        cols = st.columns(1 + len(evaluation.tta))
         cols[0].metric("FER2013 PublicTest accuracy", f"{plain.accuracy:.1%}")
-        for col, (mode, report) in zip(cols[1:], by_mode.items(), strict=True):
-            col.metric(TTA_LABELS.get(mode, f"with {mode} TTA"), f"{EvalReport.from_dict(report).accuracy:.1%}")
+        for col, (mode, report) in zip(cols[1:], evaluation.tta.items(), strict=True):
+            col.metric(TTA_LABELS.get(mode, f"with {mode} TTA"), f"{report.accuracy:.1%}")
         st.plotly_chart(confusion_figure(plain), key="confusion-matrix")
         st.dataframe(
             {"emotion": list(plain.labels), "recall": list(plain.recall), "F1": list(plain.f1)},
             hide_index=True,
         )
-    for weakness in card.get("known_weaknesses", []):
+    for weakness in card.known_weaknesses:
         st.caption(f"• {weakness}")
 
 st.header("Music catalog")

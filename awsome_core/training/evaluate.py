@@ -6,11 +6,13 @@ Run commands::
     awsome evaluate --data ../shared/data/fer2013/fer2013_val.npz --tta --tta-mode shift flip --update-card
                                                                  # also fill the card (what the app serves)
     awsome evaluate --data FILE.npz --checkpoint runs/vgg/best.keras --limit 500 --json report.json
+    awsome evaluate --data ../shared/data/fer2013/fer2013_val.npz --tta --recrop 0.8   # also tighter crops
 
 The ``.npz`` needs ``x`` (N×48×48 uint8 grayscale faces) and ``y`` (N labels in FER2013 order:
 angry, disgust, fear, happy, sad, surprise, neutral), so other test sets work once converted to that.
 TTA (test-time augmentation) averages the probabilities of the face and its mirror image (``flip``), or
-of the face and its mirror each shifted by 0 and ±2 pixels (``shift``, 10 passes).
+of the face and its mirror each shifted by 0 and ±2 pixels (``shift``, 10 passes). ``--recrop 0.8`` also
+scores the central 80% of each face resized back to 48×48 (a tighter crop, as posed-face sets frame faces).
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ import numpy as np
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import AwsomeError
+from awsome_core.training.card import Evaluation, RecropEvaluation, load_card
+from awsome_core.training.data import recrop
+from awsome_core.training.metrics import EvalReport, evaluate_probabilities, format_report
 from awsome_core.vision.classifier import TTA_MODES as CLASSIFIER_TTA_MODES
 from awsome_core.vision.classifier import tta_views
 
@@ -36,83 +40,6 @@ logger = logging.getLogger(__name__)
 
 Predict = Callable[[np.ndarray], np.ndarray]  # N×48×48 uint8 faces → N×7 probabilities
 TTA_MODES = tuple(mode for mode in CLASSIFIER_TTA_MODES if mode != "none")  # what --tta-mode offers
-
-
-@dataclass(frozen=True)
-class EvalReport:
-    """Metrics of one evaluation. Per-class tuples follow ``labels`` (EMOTIONS order); ``confusion[i][j]``
-    counts faces of true class *i* predicted as *j*. A class without support (or never predicted) gets
-    recall (or precision) 0."""
-
-    labels: tuple[str, ...]
-    rows: int
-    accuracy: float
-    macro_f1: float
-    support: tuple[int, ...]
-    recall: tuple[float, ...]
-    precision: tuple[float, ...]
-    f1: tuple[float, ...]
-    confusion: tuple[tuple[int, ...], ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly copy (lists instead of tuples)."""
-        return json.loads(json.dumps(asdict(self)))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EvalReport:
-        """Inverse of :meth:`to_dict`, e.g. for ``emotion.json["evaluation"][name]["plain"]`` (About page)."""
-        tuples = {
-            k: tuple(tuple(r) for r in v) if k == "confusion" else tuple(v)
-            for k, v in data.items()
-            if isinstance(v, list)
-        }
-        return cls(**{**data, **tuples})
-
-
-def evaluate_probabilities(y: np.ndarray, probs: np.ndarray, *, labels: tuple[str, ...] = EMOTIONS) -> EvalReport:
-    """Metrics of N×K probabilities (or scores) against N integer labels in *labels* order."""
-    y = np.asarray(y).astype(np.int64).ravel()
-    probs = np.asarray(probs)
-    k = len(labels)
-    if probs.ndim != 2 or probs.shape != (len(y), k):
-        raise ValueError(f"expected probabilities of shape ({len(y)}, {k}), got {probs.shape}")
-    if len(y) and (y.min() < 0 or y.max() >= k):
-        raise ValueError(f"labels must lie in 0..{k - 1}")
-    confusion = np.zeros((k, k), np.int64)
-    np.add.at(confusion, (y, probs.argmax(1)), 1)
-    tp = np.diag(confusion).astype(np.float64)
-    support, predicted = confusion.sum(1), confusion.sum(0)
-    recall = np.divide(tp, support, out=np.zeros(k), where=support > 0)
-    precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=(precision + recall) > 0)
-    return EvalReport(
-        labels=tuple(labels),
-        rows=len(y),
-        accuracy=float(tp.sum() / max(1, len(y))),
-        macro_f1=float(f1.mean()),
-        support=tuple(int(v) for v in support),
-        recall=tuple(round(float(v), 6) for v in recall),
-        precision=tuple(round(float(v), 6) for v in precision),
-        f1=tuple(round(float(v), 6) for v in f1),
-        confusion=tuple(tuple(int(v) for v in row) for row in confusion),
-    )
-
-
-def format_report(report: EvalReport, title: str = "") -> str:
-    """A readable text table: accuracy, per-class figures and the confusion matrix."""
-    width = max(len(label) for label in report.labels) + 2
-    out = [f"{title}  rows={report.rows}  accuracy={100 * report.accuracy:.2f}%  macro-F1={report.macro_f1:.3f}"]
-    out.append(
-        f"{'':<{width}}{'support':>8}{'recall':>8}{'prec.':>8}{'F1':>8}   predicted: "
-        + " ".join(f"{lab[:5]:>5}" for lab in report.labels)
-    )
-    for i, label in enumerate(report.labels):
-        row = " ".join(f"{v:>5}" for v in report.confusion[i])
-        out.append(
-            f"{label:<{width}}{report.support[i]:>8}{100 * report.recall[i]:>7.1f}%{100 * report.precision[i]:>7.1f}%"
-            f"{report.f1[i]:>8.3f}              {row}"
-        )
-    return "\n".join(out)
 
 
 def confusion_figure(report: EvalReport, *, title: str = "Confusion matrix (share of each true emotion)") -> Any:
@@ -147,7 +74,8 @@ def tta_probabilities(predict: Predict, x: np.ndarray, mode: str = "flip") -> np
     """Average *predict* over the face and its mirror (``flip``), plus ±2 px shifts of both (``shift``)."""
     if mode not in TTA_MODES:
         raise ValueError(f"unknown TTA mode {mode!r}; choose one of {TTA_MODES}")
-    return np.mean([predict(v) for v in tta_views(x, mode)], axis=0)
+    mean: np.ndarray = np.mean([predict(v) for v in tta_views(x, mode)], axis=0)
+    return mean
 
 
 def load_faces(path: Path, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +109,7 @@ def make_predictor(*, model: Path | None, checkpoint: Path | None) -> tuple[Pred
     """A batch predictor and a description, from a TFLite model (default: the served one) or a checkpoint."""
     if checkpoint is not None:
         from awsome_core.training.export import load_float32_backbone
-        from awsome_core.training.train import predict_probabilities
+        from awsome_core.training.model import predict_probabilities
 
         backbone, _ = load_float32_backbone(checkpoint)
         return (lambda x: predict_probabilities(backbone, x)), f"Keras checkpoint {checkpoint}"
@@ -192,32 +120,54 @@ def make_predictor(*, model: Path | None, checkpoint: Path | None) -> tuple[Pred
     return batched(lambda x: classifier.predict(x, tta=False)), f"TFLite {model} ({classifier.model_version})"
 
 
-def tta_reports(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """An evaluation entry's TTA reports (as dicts) by mode, first the entry's ``tta_mode``; cards written
-    before ``tta_by_mode`` existed hold one report under ``tta``."""
-    if entry.get("tta_by_mode"):
-        return dict(entry["tta_by_mode"])
-    return {entry.get("tta_mode", "flip"): entry["tta"]} if entry.get("tta") else {}
+Scores = dict[str, np.ndarray]  # "plain", "tta:<mode>", "recrop:<fraction>", "recrop:<fraction>:tta:<mode>" → N×7
 
 
-def update_card(card_path: Path, data: Path, plain: EvalReport, tta: dict[str, EvalReport]) -> None:
-    """Store the figures in the model card under the data file's stem and re-render the README.
+def recrop_key(fraction: float) -> str:
+    """How a re-crop fraction is named in scores, the card and the CLI (``0.8`` → ``"0.8"``)."""
+    return f"{fraction:g}"
 
-    *tta* maps TTA modes to reports; the first is also stored as the entry's ``tta`` / ``tta_mode``.
-    """
-    from awsome_core.training.card import write_card
 
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    entry: dict[str, Any] = {"rows": plain.rows, "evaluated": time.strftime("%Y-%m-%d"), "plain": plain.to_dict()}
-    if tta:
-        first = next(iter(tta))
-        entry |= {
-            "tta_mode": first,
-            "tta": tta[first].to_dict(),
-            "tta_by_mode": {mode: report.to_dict() for mode, report in tta.items()},
-        }
-    card.setdefault("evaluation", {})[Path(data).stem] = entry
-    write_card(card_path, card)
+def score_views(predict: Predict, x: np.ndarray, *, tta_modes: Sequence[str], recrops: Sequence[float]) -> Scores:
+    """*predict*'s probabilities on the faces, on each TTA mode's views, and on each tighter re-crop."""
+    scores: Scores = {}
+    for prefix, faces in [("", x), *((f"recrop:{recrop_key(f)}:", recrop(x, f)) for f in recrops)]:
+        scores[prefix.rstrip(":") or "plain"] = np.asarray(predict(faces), dtype=np.float64)
+        for mode in tta_modes:
+            scores[f"{prefix}tta:{mode}"] = tta_probabilities(predict, faces, mode)
+    return scores
+
+
+def evaluation_of(y: np.ndarray, scores: Scores, *, evaluated: str = "") -> Evaluation:
+    """The :class:`Evaluation` (card entry) of :func:`score_views`'s scores against labels *y*."""
+    reports = {tuple(k.split(":")): evaluate_probabilities(y, v) for k, v in scores.items()}
+    tta = {key[1]: r for key, r in reports.items() if key[0] == "tta"}
+    recrops = {
+        key[1]: RecropEvaluation(
+            float(key[1]), r, {k[3]: rr for k, rr in reports.items() if len(k) == 4 and k[1] == key[1]}
+        )
+        for key, r in reports.items()
+        if key[0] == "recrop" and len(key) == 2
+    }
+    evaluated = evaluated or time.strftime("%Y-%m-%d")
+    return Evaluation(rows=len(y), plain=reports[("plain",)], evaluated=evaluated, tta=tta, recrop=recrops)
+
+
+def format_evaluation(evaluation: Evaluation, title: str) -> str:
+    """Every report of *evaluation* as :func:`format_report` tables."""
+    parts = [format_report(evaluation.plain, f"{title} without TTA")]
+    parts += [format_report(r, f"{title} with {mode} TTA") for mode, r in evaluation.tta.items()]
+    for key, rc in evaluation.recrop.items():
+        parts.append(format_report(rc.plain, f"{title} re-cropped to the central {key}, without TTA"))
+        parts += [format_report(r, f"{title} re-cropped to the central {key}, {m} TTA") for m, r in rc.tta.items()]
+    return "\n\n".join(parts)
+
+
+def update_card(card_path: Path, data: Path, evaluation: Evaluation) -> None:
+    """Store *evaluation* in the model card under the data file's stem and re-render the README."""
+    from awsome_core.training.card_readme import write_card
+
+    write_card(card_path, load_card(card_path).with_evaluation(Path(data).stem, evaluation))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--checkpoint", type=Path, default=None, help="evaluate a .keras training checkpoint instead")
     parser.add_argument("--tta", action="store_true", help="also report with test-time augmentation")
     parser.add_argument("--tta-mode", nargs="+", choices=TTA_MODES, default=["flip"], help="one or more modes")
+    parser.add_argument(
+        "--recrop", nargs="+", type=float, default=[], metavar="FRACTION", help="also score the central FRACTION"
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N rows")
     parser.add_argument("--json", type=Path, default=None, help="write the report(s) as JSON here")
     parser.add_argument(
@@ -238,22 +191,35 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.update_card and (args.checkpoint or args.limit):
         raise AwsomeError("--update-card needs the served TFLite model (--model) and all rows (no --limit)")
+    if any(not 0 < f <= 1 for f in args.recrop):
+        raise AwsomeError(f"--recrop takes fractions in (0, 1], got {args.recrop}")
     x, y = load_faces(args.data, args.limit)
     predict, description = make_predictor(model=args.model, checkpoint=args.checkpoint)
     t0 = time.perf_counter()
-    plain = evaluate_probabilities(y, predict(x))
-    modes = dict.fromkeys(args.tta_mode) if args.tta else {}
-    tta = {mode: evaluate_probabilities(y, tta_probabilities(predict, x, mode)) for mode in modes}
+    modes = list(dict.fromkeys(args.tta_mode)) if args.tta else []
+    evaluation = evaluation_of(y, score_views(predict, x, tta_modes=modes, recrops=args.recrop))
     logger.info("evaluated %d faces with %s in %.1f s", len(y), description, time.perf_counter() - t0)
-    sys.stdout.write(format_report(plain, f"{args.data.name} without TTA") + "\n")
-    for mode, report in tta.items():
-        sys.stdout.write("\n" + format_report(report, f"{args.data.name} with {mode} TTA") + "\n")
+    sys.stdout.write(format_evaluation(evaluation, args.data.name) + "\n")
     if args.json:
-        reports = {"plain": plain.to_dict(), "tta": {mode: r.to_dict() for mode, r in tta.items()}}
-        args.json.write_text(json.dumps({"model": description, **reports}, indent=2))
+        args.json.write_text(json.dumps({"model": description, **evaluation.to_dict()}, indent=2))
     if args.update_card:
         from awsome_core.config import Settings
         from awsome_core.vision.classifier import card_path_for
 
-        update_card(card_path_for(args.model or Settings.load().model_path), args.data, plain, tta)
+        update_card(card_path_for(args.model or Settings.load().model_path), args.data, evaluation)
     return 0
+
+
+__all__ = [
+    "EvalReport",
+    "confusion_figure",
+    "evaluate_probabilities",
+    "evaluation_of",
+    "format_report",
+    "load_faces",
+    "main",
+    "make_predictor",
+    "score_views",
+    "tta_probabilities",
+    "update_card",
+]

@@ -12,7 +12,9 @@ backbone under a float32 policy (it was trained under ``mixed_bfloat16``) and co
 against Keras on real PublicTest faces (``from_concrete_functions`` once wrote a NaN model silently, see
 MEASUREMENTS.md). The card (``emotion.json``) holds labels, input shape and range, the training config,
 epochs, training time and hardware; ``awsome evaluate --update-card`` adds the evaluation figures, and
-``models/README.md`` is always rendered from the card (:func:`render_model_card`), never typed by hand.
+``models/README.md`` is always rendered from the card (``card_readme.render_model_card``), never typed by hand.
+A student distilled from an ensemble (``awsome train --teacher ...``) exports the same way; its card names the
+teacher and the distillation settings (from the run's config).
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ import numpy as np
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import ModelError
-from awsome_core.training.card import write_card, write_readme
+from awsome_core.training.card import DistillationInfo, ModelCard, TrainingInfo
+from awsome_core.training.card_readme import write_card, write_readme
 from awsome_core.vision.classifier import INPUT_SHAPE, EmotionClassifier
 
 logger = logging.getLogger(__name__)
 
-BACKBONE_NAME = "awsome_fer"
+BACKBONE_NAME = "awsome_fer"  # the backbone's layer name (training/model.py)
 VERIFY_ROWS = 500
 MIN_AGREEMENT = 0.99
 KNOWN_WEAKNESSES = (
@@ -98,7 +101,7 @@ def convert(model: Any, *, quantize: bool = True) -> bytes:
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     with contextlib.redirect_stdout(io.StringIO()) as printed:  # Keras prints the saved signature
-        flatbuffer = converter.convert()
+        flatbuffer = bytes(converter.convert())
     logger.debug("converter output: %s", printed.getvalue())
     return flatbuffer
 
@@ -160,47 +163,55 @@ def hardware_description() -> str:
     return f"{os.cpu_count()} CPU cores ({model}), no GPU"
 
 
-def build_card(
-    *, tflite: bytes, info: dict[str, Any], checks: dict[str, Any], params: int, hardware: str
-) -> dict[str, Any]:
-    """The model card dictionary written to ``emotion.json`` (evaluation figures added later)."""
+def distillation_of(config: dict[str, Any]) -> DistillationInfo | None:
+    """The distillation settings of a run's config, or None if it learnt from labels alone."""
+    if not config.get("teacher") or not config.get("distill_alpha"):
+        return None
+    return DistillationInfo(
+        teacher=tuple(config["teacher"]),
+        temperature=float(config["distill_temperature"]),
+        alpha=float(config["distill_alpha"]),
+        ferplus_weight=float(config.get("ferplus_weight", 0.0)),
+        teacher_tta=str(config.get("teacher_tta", "flip")),
+    )
+
+
+def build_card(*, tflite: bytes, info: dict[str, Any], checks: dict[str, Any], params: int, hardware: str) -> ModelCard:
+    """The model card written to ``emotion.json`` (evaluation figures added later)."""
     sha = hashlib.sha256(tflite).hexdigest()
     preset = info["config"].get("preset", "fer")
-    return {
-        "schema": 1,
-        "model_version": f"fer-{preset}-e{info['epoch']}-{sha[:8]}",
-        "file": "emotion.tflite",
-        "sha256": sha,
-        "labels": list(EMOTIONS),
-        "input_shape": list(INPUT_SHAPE),
-        "input_dtype": "float32",
-        "input_range": [0, 255],
-        "input": "grayscale face crop resized to 48×48, raw pixel values 0..255 (the model rescales them)",
-        "output": "7 softmax probabilities in label order",
-        "runtime": "TFLite flatbuffer, dynamic-range int8 weights; served with ai-edge-litert, 1 thread",
+    return ModelCard(
+        model_version=f"fer-{preset}-e{info['epoch']}-{sha[:8]}",
+        file="emotion.tflite",
+        sha256=sha,
+        labels=EMOTIONS,
+        input_shape=INPUT_SHAPE,
+        input_dtype="float32",
+        input_range=(0, 255),
+        input="grayscale face crop resized to 48×48, raw pixel values 0..255 (the model rescales them)",
+        output="7 softmax probabilities in label order",
+        runtime="TFLite flatbuffer, dynamic-range int8 weights; served with ai-edge-litert, 1 thread",
         # What the app serves (ui/mood.py reads it): each face averaged with its mirror image, photos and live
         # video alike. A mode per use is possible ({"photo": "shift", "live": "flip"}): choose by measurement
-        # (`awsome evaluate --tta --tta-mode flip shift`); for fer-wide-e166 shift was no better than flip.
-        "serving_tta": "flip",
-        "parameters": int(params),
-        "data": {
+        # (`awsome evaluate --tta --tta-mode flip shift`).
+        serving_tta="flip",
+        parameters=int(params),
+        data={
             "train": "FER2013 Training (28,709 rows; rows FERPlus marks not-a-face dropped), "
             "targets mixed with FERPlus vote distributions",
             "validation": "FER2013 PublicTest (3,589 rows), used to pick the checkpoint",
             "test": "FER2013 PrivateTest is held out outside this repository",
         },
-        "training": {**info, "hardware": hardware},
-        "export": {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **checks},
-        "evaluation": {},
-        "known_weaknesses": list(KNOWN_WEAKNESSES),
-    }
+        training=TrainingInfo.from_dict({**info, "hardware": hardware}),
+        export={"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **checks},
+        known_weaknesses=KNOWN_WEAKNESSES,
+        distillation=distillation_of(info["config"]),
+    )
 
 
-def export(
-    checkpoint: Path, out_dir: Path, *, data: Path | None, hardware: str, quantize: bool = True
-) -> dict[str, Any]:
+def export(checkpoint: Path, out_dir: Path, *, data: Path | None, hardware: str, quantize: bool = True) -> ModelCard:
     """Convert, verify and write ``emotion.tflite`` + ``emotion.json`` + ``README.md`` into *out_dir*."""
-    from awsome_core.training.train import predict_probabilities
+    from awsome_core.training.model import predict_probabilities
 
     backbone, original = load_float32_backbone(checkpoint)
     tflite = convert(backbone, quantize=quantize)
@@ -208,17 +219,16 @@ def export(
     keras_probs = predict_probabilities(backbone, faces)
     lite = EmotionClassifier(model_content=tflite, card={"labels": list(EMOTIONS), "input_shape": list(INPUT_SHAPE)})
     lite_probs = lite.predict(faces).astype(np.float64)
-    checks = {
+    agreement = compare(keras_probs, lite_probs)
+    checks: dict[str, Any] = {
         "verified_on": source,
         "quantization": "dynamic-range int8" if quantize else "none (float32)",
-        "tflite_vs_keras_float32": compare(keras_probs, lite_probs),
+        "tflite_vs_keras_float32": agreement,
         "keras_float32_vs_bfloat16": compare(predict_probabilities(original, faces), keras_probs),
     }
     logger.info("export checks: %s", json.dumps(checks))
-    if not np.isfinite(lite_probs).all() or checks["tflite_vs_keras_float32"]["argmax_agreement"] < MIN_AGREEMENT:
-        raise ModelError(
-            f"The TFLite model disagrees with Keras: {checks['tflite_vs_keras_float32']}; nothing written."
-        )
+    if not np.isfinite(lite_probs).all() or agreement["argmax_agreement"] < MIN_AGREEMENT:
+        raise ModelError(f"The TFLite model disagrees with Keras: {agreement}; nothing written.")
     card = build_card(
         tflite=tflite, info=run_info(checkpoint), checks=checks, params=backbone.count_params(), hardware=hardware
     )
@@ -266,5 +276,5 @@ def main(argv: list[str] | None = None) -> int:
         hardware=args.hardware or hardware_description(),
         quantize=not args.no_quantize,
     )
-    logger.info("wrote %s (%s)", args.out / "emotion.tflite", card["model_version"])
+    logger.info("wrote %s (%s)", args.out / "emotion.tflite", card.model_version)
     return 0

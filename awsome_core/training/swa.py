@@ -3,7 +3,8 @@
 After ``swa_start`` epochs the learning rate stays at ``swa_lr`` and the weights at the end of
 every epoch are averaged into one model. The average is a single network of the same shape (it
 exports and serves exactly like any checkpoint); its BatchNorm statistics belong to none of the
-averaged weights, so they are recomputed with one pass over training images before it is used.
+averaged weights, so they are recomputed with one pass over training images before it is used. The
+learning-rate schedule (SGDR, then constant) is ``model.SgdrThenConstant``.
 
 Everything here is plain Keras 3 (no TensorFlow calls), so it runs under any backend. Importing this
 module imports Keras: only the training code does.
@@ -18,36 +19,13 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from awsome_core.training.data import augment
+from awsome_core.training.model import build_backbone, predict_probabilities
+
 if TYPE_CHECKING:
-    from awsome_core.training.train import TrainConfig
+    from awsome_core.training.config import TrainConfig
 
 logger = logging.getLogger(__name__)
-
-
-@keras.saving.register_keras_serializable(package="awsome")
-class SgdrThenConstant(keras.optimizers.schedules.LearningRateSchedule):
-    """SGDR (cosine with warm restarts, cycles doubling) that stays at ``swa_lr`` from ``swa_start_step`` on."""
-
-    def __init__(self, lr: float, first_cycle_steps: int, min_lr_ratio: float, swa_start_step: int, swa_lr: float):
-        self.lr, self.first_cycle_steps, self.min_lr_ratio = lr, first_cycle_steps, min_lr_ratio
-        self.swa_start_step, self.swa_lr = swa_start_step, swa_lr
-        self.sgdr = keras.optimizers.schedules.CosineDecayRestarts(
-            lr, first_decay_steps=first_cycle_steps, t_mul=2.0, m_mul=1.0, alpha=min_lr_ratio
-        )
-
-    def __call__(self, step: Any) -> Any:
-        sgdr = self.sgdr(step)
-        constant = keras.ops.cast(self.swa_lr, sgdr.dtype)
-        return keras.ops.where(keras.ops.cast(step, "int64") >= self.swa_start_step, constant, sgdr)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "lr": self.lr,
-            "first_cycle_steps": self.first_cycle_steps,
-            "min_lr_ratio": self.min_lr_ratio,
-            "swa_start_step": self.swa_start_step,
-            "swa_lr": self.swa_lr,
-        }
 
 
 def fold_in(average: list[np.ndarray] | None, weights: list[np.ndarray], count: int) -> list[np.ndarray]:
@@ -107,9 +85,6 @@ def fold_epoch(
     The average's BatchNorm statistics are recomputed on ``swa_bn_rows`` augmented training faces
     (drawn from the seed and epoch, so a resumed run repeats them) before it is scored and saved.
     """
-    from awsome_core.training.data import augment
-    from awsome_core.training.train import build_backbone, predict_probabilities
-
     swa_path = out_dir / "swa.keras"
     count = int(state.get("swa_n", 0))
     average = None
@@ -120,7 +95,7 @@ def fold_epoch(
     averaged.set_weights([a.astype(np.float32) for a in average])
     rng = np.random.default_rng([cfg.seed, epoch, 2])
     rows = rng.permutation(len(x_tr))[: cfg.swa_bn_rows or len(x_tr)]
-    recompute_batchnorm(averaged, augment(x_tr[np.sort(rows)], rng), batch=cfg.batch_size * 4)
+    recompute_batchnorm(averaged, augment(x_tr[np.sort(rows)], rng, zoom=cfg.zoom), batch=cfg.batch_size * 4)
     probs = predict_probabilities(averaged, x_va[..., 0])
     flipped = predict_probabilities(averaged, x_va[..., 0], tta=True)
     acc, acc_flip = float((probs.argmax(1) == y_va).mean()), float((flipped.argmax(1) == y_va).mean())

@@ -16,9 +16,9 @@ whose labels or input shape differ from this code's.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ import numpy as np
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import ModelError
+from awsome_core.training.card import ModelCard, as_card, load_card
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +71,16 @@ def _interpreter(model_path: str | None, model_content: bytes | None, num_thread
     return Interpreter(model_path=model_path, model_content=model_content, num_threads=num_threads)
 
 
-def check_card(card: dict[str, Any], *, source: str) -> None:
+def check_card(card: ModelCard | Mapping[str, Any], *, source: str) -> None:
     """Raise :class:`ModelError` unless the card's labels and input shape match this code."""
-    labels = tuple(card.get("labels") or ())
+    card = as_card(card)
+    labels = card.labels
     if labels != EMOTIONS:
         raise ModelError(
             f"The emotion model {source} was trained with labels {list(labels)}, "
             f"but this app expects {list(EMOTIONS)}: export the model again with this version of AWSome."
         )
-    shape = tuple(card.get("input_shape") or ())
+    shape = card.input_shape
     if shape != INPUT_SHAPE:
         raise ModelError(f"The emotion model {source} expects input {list(shape)}, this app feeds {list(INPUT_SHAPE)}.")
 
@@ -92,12 +94,12 @@ class EmotionClassifier:
         *,
         model_path: Path | None = None,
         model_content: bytes | None = None,
-        card: dict[str, Any],
+        card: ModelCard | Mapping[str, Any],
         tta: TtaChoice = "none",
     ) -> None:
         source = str(model_path) if model_path else "(in memory)"
-        check_card(card, source=source)
-        self._card = dict(card)
+        self._card = as_card(card)
+        check_card(self._card, source=source)
         self.tta = tta_mode(tta)
         self._it = _interpreter(str(model_path) if model_path else None, model_content, num_threads=1)
         self._it.allocate_tensors()
@@ -118,12 +120,7 @@ class EmotionClassifier:
         card_path = card_path_for(path)
         if not path.is_file():
             raise ModelError(f"The emotion model is missing: {path} (run `awsome export`, see models/README.md).")
-        if not card_path.is_file():
-            raise ModelError(f"The emotion model's card is missing: {card_path}.")
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ModelError(f"The emotion model's card {card_path} cannot be read: {e}") from e
+        card = load_card(card_path)  # ModelError if missing or unreadable
         classifier = cls(model_path=path, card=card, tta=serving_tta(card, "photo") if tta is None else tta)
         logger.info("loaded emotion model %s (%s)", path, classifier.model_version)
         return classifier
@@ -137,12 +134,17 @@ class EmotionClassifier:
     @property
     def model_version(self) -> str:
         """The card's ``model_version`` (stored with every mood event)."""
-        return str(self._card.get("model_version", "unknown"))
+        return self._card.model_version
+
+    @property
+    def model_card(self) -> ModelCard:
+        """The model card (``emotion.json``), a frozen value."""
+        return self._card
 
     @property
     def card(self) -> dict[str, Any]:
-        """A copy of the model card (``emotion.json``)."""
-        return dict(self._card)
+        """The model card as its JSON dictionary (a fresh copy; :attr:`model_card` is the typed value)."""
+        return self._card.to_dict()
 
     def predict(self, faces: np.ndarray, *, tta: TtaChoice | None = None) -> np.ndarray:
         """Probabilities (N×7 float32, EMOTIONS order) for N×48×48 uint8 grayscale faces.
@@ -176,14 +178,13 @@ class EmotionClassifier:
             return out
 
 
-def serving_tta(card: dict[str, Any], use: str = "photo") -> str:
+def serving_tta(card: ModelCard | Mapping[str, Any], use: str = "photo") -> str:
     """The TTA mode a model card says the app serves for *use* (``"photo"`` or ``"live"``).
 
     ``serving_tta`` is one mode for both (``"flip"``) or one per use (``{"photo": "shift", "live": "flip"}``);
     ``"none"`` when the card does not say or names an unknown mode.
     """
-    value = card.get("serving_tta")
-    mode = value.get(use) if isinstance(value, dict) else value
+    mode = as_card(card).serving_mode(use)
     return mode if mode in TTA_MODES else "none"
 
 

@@ -78,8 +78,8 @@ def test_weights_only_checkpoint_warm_starts_at_its_epoch(tmp_path: Path) -> Non
 def test_load_split_drops_not_a_face_rows_and_mixes_votes(tmp_path: Path) -> None:
     data = _tiny_fer(tmp_path)
     cfg = T.make_config("debug", data_dir=str(data), limit_train=0, ferplus_weight=0.5)
-    x, targets, y = D.load_split(data / "fer2013_train.npz", cfg, train=True)
-    assert len(x) == 95 and x.shape[1:] == (48, 48, 1)
+    x, targets, y, rows = D.load_split(data / "fer2013_train.npz", cfg, train=True)
+    assert len(x) == 95 and x.shape[1:] == (48, 48, 1) and 0 not in rows and list(rows[:2]) == [1, 2]
     np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
     assert (targets.argmax(axis=1) == y).all()
 

@@ -10,14 +10,18 @@ import pytest
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import AwsomeError
-from awsome_core.training.card import render_model_card
+from awsome_core.training.card import Evaluation, ModelCard
+from awsome_core.training.card_readme import render_model_card
 from awsome_core.training.evaluate import (
     EvalReport,
     confusion_figure,
     evaluate_probabilities,
+    evaluation_of,
+    format_evaluation,
     format_report,
     load_faces,
     main,
+    score_views,
     tta_probabilities,
     update_card,
 )
@@ -116,7 +120,8 @@ def test_update_card_stores_figures_and_renders_readme(tmp_path: Path) -> None:
     plain = evaluate_probabilities(y, onehot([0, 3, 3, 3, 6, 0]))
     shift = evaluate_probabilities(y, onehot([0, 3, 3, 4, 6, 0]))
     flip = evaluate_probabilities(y, onehot([0, 3, 3, 3, 6, 6]))
-    update_card(card_path, tmp_path / "fer2013_val.npz", plain, {"shift": shift, "flip": flip})
+    evaluation = Evaluation(rows=6, plain=plain, evaluated="2026-12-02", tta={"shift": shift, "flip": flip})
+    update_card(card_path, tmp_path / "fer2013_val.npz", evaluation)
     card = json.loads(card_path.read_text())
     entry = card["evaluation"]["fer2013_val"]
     assert entry["plain"]["accuracy"] == pytest.approx(4 / 6) and entry["tta"]["accuracy"] == pytest.approx(5 / 6)
@@ -129,7 +134,7 @@ def test_update_card_stores_figures_and_renders_readme(tmp_path: Path) -> None:
 
 
 def test_render_model_card_without_evaluation_says_how_to_fill_it() -> None:
-    text = render_model_card({"model_version": "v", "labels": list(EMOTIONS), "input_shape": [48, 48, 1]})
+    text = render_model_card(ModelCard(model_version="v", labels=EMOTIONS, input_shape=(48, 48, 1)))
     assert "Not evaluated yet" in text and "angry, disgust, fear, happy, sad, surprise, neutral" in text
 
 
@@ -162,23 +167,70 @@ def test_card_describes_an_averaged_checkpoint_from_its_run_folder(tmp_path: Pat
     assert info["val_acc_at_epoch"] == pytest.approx(0.7255)
     assert run_info(tmp_path / "best.keras")["averaged_models"] is None
     assert run_info(tmp_path / "best.keras")["val_acc_at_epoch"] == pytest.approx(0.70)
-    text = render_model_card(
-        {
-            "model_version": "v",
-            "labels": list(EMOTIONS),
-            "input_shape": [48, 48, 1],
-            "training": {**info, "hardware": "here"},
-        }
-    )
+    card = {"model_version": "v", "labels": list(EMOTIONS), "input_shape": [48, 48, 1]}
+    text = render_model_card(ModelCard.from_dict({**card, "training": {**info, "hardware": "here"}}))
     assert "weights after each of epochs 151–155 (5 epochs at a constant learning rate 0.005)" in text
 
 
-def test_tta_reports_reads_new_and_old_cards() -> None:
-    from awsome_core.training.evaluate import tta_reports
+def test_evaluation_reads_new_and_old_card_entries() -> None:
+    y = np.array([0, 3, 3])
+    flip, shift = (evaluate_probabilities(y, onehot(p)).to_dict() for p in ([0, 3, 3], [0, 3, 0]))
+    plain = flip
+    new = {"rows": 3, "plain": plain, "tta_mode": "flip", "tta": flip, "tta_by_mode": {"flip": flip, "shift": shift}}
+    assert list(Evaluation.from_dict(new).tta) == ["flip", "shift"]
+    assert Evaluation.from_dict(new).to_dict() == {"evaluated": "", **new}
+    old = Evaluation.from_dict({"rows": 3, "plain": plain, "tta_mode": "shift", "tta": shift})  # before tta_by_mode
+    assert list(old.tta) == ["shift"] and old.tta["shift"].accuracy == pytest.approx(2 / 3)
+    assert list(Evaluation.from_dict({"rows": 3, "plain": plain, "tta": flip}).tta) == ["flip"]
+    assert Evaluation.from_dict({"rows": 3, "plain": plain}).tta == {}
 
-    flip, shift = {"accuracy": 0.72}, {"accuracy": 0.71}
-    new = {"tta_mode": "flip", "tta": flip, "tta_by_mode": {"flip": flip, "shift": shift}}
-    assert list(tta_reports(new)) == ["flip", "shift"]
-    assert tta_reports({"tta_mode": "shift", "tta": shift}) == {"shift": shift}  # written before tta_by_mode
-    assert tta_reports({"tta": flip}) == {"flip": flip}
-    assert tta_reports({"plain": flip}) == {}
+
+def test_recrop_scores_the_central_part_and_reaches_the_card(tmp_path: Path) -> None:
+    """--recrop 0.8: a predictor that reads only the border sees a different face once re-cropped."""
+    x = np.zeros((4, 48, 48), np.uint8)
+    x[:, :5, :] = 255  # a bright top band that the central 80% (rows 5..43) cuts away
+    y = np.array([3, 3, 4, 4])
+
+    def top_bright(faces: np.ndarray) -> np.ndarray:  # "happy" when the top rows are bright, else "sad"
+        return onehot([3 if f[:2].mean() > 128 else 4 for f in faces])
+
+    evaluation = evaluation_of(y, score_views(top_bright, x, tta_modes=["flip"], recrops=[0.8]))
+    assert evaluation.plain.accuracy == 0.5 and evaluation.tta["flip"].accuracy == 0.5
+    recropped = evaluation.recrop["0.8"]
+    assert recropped.fraction == 0.8 and recropped.plain.recall[3] == 0.0 and recropped.plain.recall[4] == 1.0
+    assert list(recropped.tta) == ["flip"]
+    assert "re-cropped to the central 0.8" in format_evaluation(evaluation, "demo")
+
+    card_path = tmp_path / "emotion.json"
+    card_path.write_text(json.dumps({"model_version": "v", "labels": list(EMOTIONS), "input_shape": [48, 48, 1]}))
+    update_card(card_path, tmp_path / "fer2013_val.npz", evaluation)
+    stored = json.loads(card_path.read_text())["evaluation"]["fer2013_val"]["recrop"]["0.8"]
+    assert stored["plain"]["accuracy"] == 0.5 and "flip" in stored["tta_by_mode"]
+    readme = (tmp_path / "README.md").read_text()
+    assert "Re-cropped tighter (the central 80% resized to 48×48, `--recrop 0.8`): **50.0%** without TTA" in readme
+
+
+def test_committed_card_round_trips_and_renders_the_committed_readme() -> None:
+    """The typed card reads models/emotion.json and writes back the same JSON and the same README bytes."""
+    from awsome_core.training.card import card_json, load_card
+    from tests.conftest import PROJECT_ROOT
+
+    models = PROJECT_ROOT / "models"
+    card = load_card(models / "emotion.json")
+    assert card.serving_mode("live") == "flip" and card.evaluation["fer2013_val"].tta_mode == "flip"
+    assert card_json(card) == (models / "emotion.json").read_text(encoding="utf-8")
+    size = f"{(models / card.file).stat().st_size / 1e6:.2f} MB"
+    assert render_model_card(card, model_size=size) == (models / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(AttributeError):
+        card.model_version = "x"  # type: ignore[misc]
+
+
+def test_load_card_explains_a_broken_card(tmp_path: Path) -> None:
+    from awsome_core.errors import ModelError
+    from awsome_core.training.card import load_card
+
+    with pytest.raises(ModelError, match="missing"):
+        load_card(tmp_path / "emotion.json")
+    (tmp_path / "emotion.json").write_text("{not json")
+    with pytest.raises(ModelError, match="cannot be read"):
+        load_card(tmp_path / "emotion.json")
