@@ -70,8 +70,8 @@ def classifier() -> EmotionClassifier:
     """The served emotion model for photos, loaded once per process by :func:`get_classifier` (thread-safe).
 
     Served the way its card says (``serving_tta``, possibly a mode per use; live video asks through
-    :func:`live_classifier`): the committed model averages each face with its mirror image, 71.2% → 72.1% on
-    PublicTest (models/README.md; `awsome evaluate --tta --tta-mode flip shift`, `scripts/tta_views.py`).
+    :func:`live_classifier`); the accuracy of each mode is on the model card (models/README.md, written by
+    `awsome evaluate --tta --tta-mode flip shift --update-card`).
     """
     return get_classifier(str(get_settings().model_path), tta=None)
 

@@ -7,8 +7,8 @@ Conventions:
 * Output: ``float32`` N×7 probabilities in :data:`awsome_core.emotions.EMOTIONS` order
   (angry, disgust, fear, happy, sad, surprise, neutral); each row sums to 1.
 
-The model runs on ai-edge-litert's interpreter (no TensorFlow import: ~66 MB instead of ~600 MB resident,
-see ``scripts/bench_vision.py``) with one thread, so several sessions share the CPU fairly. Beside
+The model runs on ai-edge-litert's interpreter (no TensorFlow import, a fraction of its memory: see
+``scripts/bench_vision.py``) with one thread, so several sessions share the CPU fairly. Beside
 ``emotion.tflite`` lies ``emotion.json`` (the model card); :meth:`EmotionClassifier.load` refuses a model
 whose labels or input shape differ from this code's.
 """

@@ -10,9 +10,8 @@ Conventions (for every function here):
   counter-clockwise as the picture is seen (the sense of ``cv2.getRotationMatrix2D``), from the eye
   keypoints; ``score`` is the detector's confidence in [0, 1].
 
-Why BlazeFace (measured on 640×480 frames, one core, a shared machine): short-range 1.5–2 ms,
-full-range sparse ~5 ms, versus 100–185 ms for OpenCV's Haar cascade and 150–320 ms for MTCNN, and no
-TensorFlow at serving time. On ``skimage.data.astronaut()`` scaled 0.5–4× and rolled ±30°, short-range
+Why BlazeFace: an order of magnitude faster per 640×480 frame than OpenCV's Haar cascade or MTCNN
+(``../shared/MEASUREMENTS.md``; ``scripts/bench_vision.py`` prints ours), and no TensorFlow at serving time. On ``skimage.data.astronaut()`` scaled 0.5–4× and rolled ±30°, short-range
 misses faces under ~15% of the frame and full-range weakens on close-ups (scores 0.6–0.7 at 4–5×), so
 :func:`detect_faces` runs short-range first and full-range only when that finds nothing. The
 full-range (dense) and "back" models were measured too: no better recall, slower, and "back" gave
@@ -47,6 +46,9 @@ DEFAULT_MIN_SCORE = 0.6  # full-range sparse: 0.51–0.55 on a star field, ≥ 0
 RAW_SCORE_LIMIT = 80.0  # sigmoid of ±100 (MediaPipe's limit) overflows float32
 NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold
 RETRY_ANGLES = (30.0, -30.0)  # extra passes when the upright pass finds nothing
+# The tiled small-face passes (photo mode) run only where they can add a face (see _needs_tiles):
+TILES_MIN_LONG_SIDE = 1280  # px: from here a face under ~5% of the long side is still a real face of 64+ px
+TILES_FACE_FRACTION = 0.15  # a found face smaller than this share of the long side: a group or distant shot
 
 
 @dataclass(frozen=True)
@@ -257,9 +259,11 @@ def detect_faces(
     model run (5 ms), so a webcam frame with a face costs one short pass.
 
     :param min_score: detector confidence threshold in [0, 1].
-    :param small_faces: always run the full-range model too, on the whole image and on overlapping square
-        tiles (4–6 more passes), and merge: finds faces down to about 4% of the long side (group photos).
-        Leave it off for live video.
+    :param small_faces: always run the full-range model too on the whole image, and on overlapping square
+        tiles (4–6 more passes) where those can add a face: large images (long side ≥ 1280 px), or when the
+        whole-image passes found nothing or a face under 15% of the long side (a group or distant shot; a
+        close-up or selfie skips them); merged, this finds faces down to about 4% of the long side (group
+        photos). Leave it off for live video.
     :param retry_rotated: when nothing is found, try copies rotated by ±30° (faces rolled up to ~60°).
     :return: possibly empty list of :class:`Box`.
     """
@@ -280,8 +284,25 @@ def _detect_upright(
 ) -> list[Box]:
     boxes = near.detect(image, min_score=min_score)
     if small_faces:
-        return _merge(boxes + far.detect(image, min_score=min_score) + _detect_tiles(far, image, min_score))
+        whole = _merge(boxes + far.detect(image, min_score=min_score))
+        if not _needs_tiles(whole, image.shape[0], image.shape[1]):
+            return whole
+        return _merge(whole + _detect_tiles(far, image, min_score))
     return boxes or far.detect(image, min_score=min_score)
+
+
+def _needs_tiles(found: list[Box], height: int, width: int) -> bool:
+    """Whether the tiled passes can find a face the whole-image passes could not.
+
+    The full-range model sees the whole image at 192 px, faces down to ~5% of its long side; tiles (5/8 of
+    the long side) reach ~4%. That matters in a large image (such faces are real, 64+ px), when nothing was
+    found, or when a face already found is small (a group or distant shot: others may be smaller still). When
+    every face found is large (a portrait, a selfie, a close-up), the tiles would cost 4–6 passes for nothing.
+    """
+    long_side = max(height, width)
+    if long_side >= TILES_MIN_LONG_SIDE or not found:
+        return True
+    return min(b.w for b in found) < TILES_FACE_FRACTION * long_side
 
 
 def _tiles(height: int, width: int) -> list[tuple[int, int, int]]:

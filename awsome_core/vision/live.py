@@ -12,8 +12,8 @@ Conventions: frames are BGR ``uint8`` H×W×3 (OpenCV order); probabilities foll
 Adaptive frame skipping: a frame is analysed (detect + classify) only if no analysis is running and the
 analyses so far, at their measured average cost, would stay under ``cpu_share`` of wall time. Other frames
 get the latest boxes and bars drawn on them (about 0.5 ms), so the video keeps its frame rate when the CPU is
-busy and only the analysis rate drops. On this project's 2-core machine one 640×480 analysis costs
-2–3 ms, so at 15 fps every frame is analysed unless the machine is loaded.
+busy and only the analysis rate drops. ``scripts/bench_vision.py`` prints what one 640×480 analysis costs; at
+15 fps it is a small share of a core, so every frame is analysed unless the machine is loaded.
 """
 
 from __future__ import annotations
