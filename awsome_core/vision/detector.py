@@ -11,8 +11,9 @@ Conventions (for every function here):
   keypoints; ``score`` is the detector's confidence in [0, 1].
 
 Why BlazeFace: an order of magnitude faster per 640×480 frame than OpenCV's Haar cascade or MTCNN
-(``../shared/MEASUREMENTS.md``; ``scripts/bench_vision.py`` prints ours), and no TensorFlow at serving time. On ``skimage.data.astronaut()`` scaled 0.5–4× and rolled ±30°, short-range
-misses faces under ~15% of the frame and full-range weakens on close-ups (scores 0.6–0.7 at 4–5×), so
+(``../shared/MEASUREMENTS.md``; ``scripts/bench_vision.py`` prints ours), and no TensorFlow at serving time.
+On ``skimage.data.astronaut()`` scaled 0.5–4× and rolled ±30°, short-range misses faces under ~15% of the
+frame and full-range weakens on close-ups (scores 0.6–0.7 at 4–5×), so
 :func:`detect_faces` runs short-range first and full-range only when that finds nothing. The
 full-range (dense) and "back" models were measured too: no better recall, slower, and "back" gave
 false boxes on a cat and a coffee cup. The ``.tflite`` files are Google MediaPipe's (Apache-2.0), copied
