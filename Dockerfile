@@ -21,6 +21,7 @@ RUN pip install --no-cache-dir -r requirements-app.txt
 # under site-packages).
 COPY pyproject.toml README.md ./
 COPY awsome_core ./awsome_core
+COPY api ./api
 RUN pip install --no-cache-dir --no-deps -e . \
     && pip uninstall --yes pip setuptools wheel
 
@@ -48,6 +49,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --from=build /app/pyproject.toml /app/README.md ./
 COPY --from=build /app/awsome_core ./awsome_core
+COPY --from=build /app/api ./api
 COPY app.py ./
 COPY .streamlit/config.toml ./.streamlit/config.toml
 COPY ui ./ui
