@@ -37,6 +37,7 @@ import numpy as np
 
 from awsome_core.config import PROJECT_ROOT
 from awsome_core.errors import ModelError
+from awsome_core.vision import face_check
 
 logger = logging.getLogger(__name__)
 
@@ -269,11 +270,15 @@ def detect_faces(
     :return: possibly empty list of :class:`Box`.
     """
     near, far = get_detector(NEAR_MODEL, models_dir), get_detector(FAR_MODEL, models_dir)
-    boxes = _detect_upright(near, far, image_bgr, min_score, small_faces)
+    boxes = face_check.confirm_faces(
+        image_bgr, _detect_upright(near, far, image_bgr, min_score, small_faces), near=near, far=far
+    )
     if boxes or not retry_rotated:
         return boxes
     for angle in RETRY_ANGLES:
-        boxes = _detect_rotated(near, far, image_bgr, angle, min_score)
+        boxes = face_check.confirm_faces(
+            image_bgr, _detect_rotated(near, far, image_bgr, angle, min_score), near=near, far=far
+        )
         if boxes:
             logger.debug("found %d face(s) after rotating by %+.0f°", len(boxes), angle)
             return boxes
