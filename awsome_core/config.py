@@ -47,6 +47,7 @@ class Settings:
     lockout_minutes: int = _setting(15, "How long a locked account stays locked")
     max_upload_mb: int = _setting(10, "Largest photo upload accepted, in MB")
     catalog_url: str = _setting(DEFAULT_CATALOG_URL, "Where `awsome catalog download` fetches the public catalog")
+    starter_catalog: int = _setting(1, "1: import the packaged starter music catalog on start (idempotent); 0: don't")
     spotify_client_id: str = _setting("", "Spotify Web API client id (optional)", secret=True)
     spotify_client_secret: str = _setting("", "Spotify Web API client secret (optional)", secret=True)
     ice_servers: str = _setting(

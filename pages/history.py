@@ -1,4 +1,4 @@
-"""History: your moods over time, what played, what helped; export and delete.
+"""History: your moods over time, the music recommended and what you liked, what helped; export and delete.
 
 Glue over :mod:`awsome_core.history`: filters → ``load_dashboard`` → figures and tables. Days and hours are
 the browser's time zone (``st.context.timezone``; UTC when unknown). Exports hold the whole history.
@@ -80,14 +80,20 @@ def _charts(dash: Dashboard, tz: str | None, start: date, end: date, today: date
 
 
 def _music(dash: Dashboard, tz: str | None) -> None:
-    st.subheader("What played")
+    st.subheader("Music recommended to you")
+    st.caption("Every track the app recommended to you, and whether you liked it.")
     if not dash.played:
         st.caption("No music was recommended in this range.")
         return
     st.dataframe(figures.played_table(dash.played, tz=tz), hide_index=True, key="history-played")
     if dash.liked:
-        st.markdown("**Tracks you like most** (by plays in this range)")
-        st.dataframe(figures.liked_table(dash.liked), hide_index=True, key="history-liked")
+        st.markdown("**Tracks you liked** (by how often they were recommended in this range)")
+        st.dataframe(
+            figures.liked_table(dash.liked),
+            hide_index=True,
+            key="history-liked",
+            column_config={"Plays": st.column_config.NumberColumn("Times recommended")},
+        )
     st.plotly_chart(figures.help_figure(dash.effects), key="history-help")
     st.caption(
         "Change in valence (0 unpleasant … 1 pleasant) from the reading the music was chosen for to your "

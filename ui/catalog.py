@@ -10,7 +10,7 @@ import logging
 
 import streamlit as st
 
-from awsome_core.music.catalog import catalog_is_small, catalog_stats, import_catalog_file
+from awsome_core.music.catalog import STARTER_SOURCES, catalog_is_small, catalog_stats, import_catalog_file
 from awsome_core.music.download import install_public_catalog
 from awsome_core.music.spotify import SpotifyClient, import_playlist
 from awsome_core.music.starter import MOOD_POINTS
@@ -27,13 +27,22 @@ def may_manage_catalog() -> bool:
 
 
 def show_catalog_section() -> None:
-    """Catalog size, and for admins: download the public catalog, import a CSV or a Spotify playlist."""
+    """Catalog size, and for admins: download the public catalog, import a CSV or a Spotify playlist.
+
+    The counts are drawn last, into a placeholder at the top, so they include an import made in this run."""
+    counts = st.empty()
+    if may_manage_catalog():
+        _manage()
     with show_errors("Reading the catalog"), db_session() as session:
         stats = catalog_stats(session=session)
+    starter = sum(n for source, n in stats.by_source.items() if source in STARTER_SOURCES)
+    note = f" ({starter:,} of them from the starter catalog that comes with the app)" if starter else ""
+    counts.markdown(f"**{stats.total:,} tracks**, {stats.with_spotify_id:,} playable in the Spotify player{note}.")
+
+
+def _manage() -> None:
+    with show_errors("Reading the catalog"), db_session() as session:
         small = catalog_is_small(session=session)
-    st.markdown(f"**{stats.total:,} tracks**, {stats.with_spotify_id:,} playable in the Spotify player.")
-    if not may_manage_catalog():
-        return
     if small:
         st.info("The catalog is small. Download the public Spotify Tracks Dataset (about 114,000 tracks, 20 MB).")
     if st.button("Download the public catalog", key="catalog-download", disabled=not small):

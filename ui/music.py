@@ -1,25 +1,37 @@
-"""Recommendations for a stored reading: strategy choice, Spotify embeds, like/dislike buttons."""
+"""Recommendations for a stored reading: strategy choice, track cards with a Spotify player, like/dislike.
+
+The whole block is a fragment (``st.fragment``): a vote or another strategy reruns only it, not the page.
+A card is complete without its player: title, artists, the explanation and an "Open in Spotify" link are
+plain Streamlit text; the player (``st.iframe`` of the embed URL, compact 80 px) comes after them, so where
+open.spotify.com cannot load the card still reads and links. Votes sit beside the title in a horizontal
+container, so they stay on the title's line on a phone. Icons are Material symbols (no emoji font needed).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import streamlit as st
-import streamlit.components.v1 as components
 
-from awsome_core.music import STRATEGIES, embed_html
-from awsome_core.music.embed import COMPACT_HEIGHT, display_artists, is_spotify_id
-from awsome_core.music.recommender import default_strategy
+from awsome_core.music.catalog import SMALL_CATALOG_TRACKS, count_tracks
+from awsome_core.music.embed import display_artists
+from awsome_core.music.recommender import STRATEGIES, default_strategy
 from awsome_core.services import recommendations
 from awsome_core.services.recommendations import Recommendations, RecommendedItem
 from awsome_core.text import escape_markdown
-from ui.runtime import get_sessionmaker, show_errors
+from ui.runtime import db_session, get_sessionmaker, show_errors
 
 logger = logging.getLogger(__name__)
 
 STRATEGY_LABELS = {"match": "Match my mood", "lift": "Lift me up", "calm": "Calm me down", "energize": "Energize me"}
+PLAYER_HEIGHT = 80  # Spotify's compact embed: title, artist and the play button in one row
+_VOTES = "_music_votes"  # session key: {(event_id, track_id): value just set}, for the confirmation line
+CONFIRMATIONS = {
+    1: ":material/check_circle: Liked: more like this next time.",
+    -1: ":material/block: Disliked: it won't be suggested again.",
+    0: ":material/undo: Vote removed.",
+}
 
 
 def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
@@ -34,7 +46,12 @@ def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
 
 
 def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[str, float]) -> None:
-    """Render the strategy picker and the recommended tracks for a stored reading."""
+    """Render the strategy picker and the recommended tracks for a stored reading (a fragment)."""
+    _recommendations_fragment(user_id, event_id, dict(probabilities))
+
+
+@st.fragment
+def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[str, float]) -> None:
     default = default_strategy(probabilities)
     strategy = (
         st.segmented_control(
@@ -51,60 +68,75 @@ def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[
         if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
-        if picks.catalog_small:
-            st.caption("The music catalog is small: the full public catalog can be added on the About page.")
-            st.page_link("pages/about.py", label="Music catalog", icon=":material/library_music:")
-        feedback = _feedback(user_id)
+        _catalog_note()
+        feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
         for pick in picks.items:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
 
 
-def _feedback(user_id: int) -> dict[int, int]:
-    return recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
+def _catalog_note() -> None:
+    """Offer the full catalog while this one is small, saying how big it is now (read now, not cached)."""
+    with db_session() as session:
+        total = count_tracks(session=session)
+    if total < SMALL_CATALOG_TRACKS:
+        st.caption(
+            f"These come from a catalog of {total:,} tracks; the full public catalog (about 114,000) can be "
+            "added on the About page."
+        )
+        st.page_link("pages/about.py", label="Music catalog", icon=":material/library_music:")
 
 
 def _render_pick(user_id: int, event_id: int, pick: RecommendedItem, current: int) -> None:
-    with st.container(border=True):
-        html = embed_html(_TrackView(pick.spotify_id, pick.title, pick.artists))
-        if is_spotify_id(pick.spotify_id):
-            components.html(html, height=COMPACT_HEIGHT + 8)
-        else:
-            st.markdown(html, unsafe_allow_html=True)  # escaped "Open in Spotify" search link
-        left, mid, right = st.columns([1, 1, 6])
-        liked, disliked = current > 0, current < 0
-        if left.button(
-            "👍", key=f"like-{event_id}-{pick.track_id}", type="primary" if liked else "secondary", help="I like this"
-        ):
-            _set_feedback(user_id, pick, 1)
-        if mid.button(
-            "👎",
-            key=f"dislike-{event_id}-{pick.track_id}",
-            type="primary" if disliked else "secondary",
-            help="Not for me: don't suggest it again",
-        ):
-            _set_feedback(user_id, pick, -1)
-        right.caption(
-            f"{escape_markdown(pick.title)} — {escape_markdown(display_artists(pick.artists))} · "
-            f"{escape_markdown(pick.explanation)}"
-        )
+    votes: dict[tuple[int, int], int] = st.session_state.setdefault(_VOTES, {})
+    key = f"{event_id}-{pick.track_id}"
+    with st.container(border=True, key=f"track-{key}"):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            title = escape_markdown(pick.title or "Unknown title")
+            artists = escape_markdown(display_artists(pick.artists) or "Unknown artist")
+            st.markdown(f"**{title}**  \n{artists}", width="stretch")
+            like = st.button(
+                ":material/thumb_up:",
+                key=f"like-{key}",
+                type="primary" if current > 0 else "secondary",
+                help="Like: more like this",
+            )
+            dislike = st.button(
+                ":material/thumb_down:",
+                key=f"dislike-{key}",
+                type="primary" if current < 0 else "secondary",
+                help="Not for me: don't suggest it again",
+            )
+        if like or dislike:  # the same vote again keeps it; "Undo" under the card removes it
+            stored = _vote(user_id, pick, 1 if like else -1)
+            if stored is not None:
+                votes[(event_id, pick.track_id)] = stored
+                st.rerun(scope="fragment")  # redraw the buttons in their new state, with the confirmation
+        st.markdown(f"[Open in Spotify]({pick.open_url}) · {escape_markdown(pick.explanation)}")
+        if (event_id, pick.track_id) in votes:
+            _confirmation(user_id, event_id, pick, votes)
+        if pick.embed_url:
+            st.iframe(pick.embed_url, height=PLAYER_HEIGHT, alt=f"Spotify player: {pick.title}", tab_index=-1)
 
 
-def _set_feedback(user_id: int, pick: RecommendedItem, value: int) -> None:
+def _confirmation(user_id: int, event_id: int, pick: RecommendedItem, votes: dict[tuple[int, int], int]) -> None:
+    value = votes[(event_id, pick.track_id)]
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption(CONFIRMATIONS[value], width="stretch")
+        undo = value != 0 and st.button("Undo", key=f"undo-{event_id}-{pick.track_id}", type="tertiary",
+                                        icon=":material/undo:")  # fmt: skip
+        if undo and _vote(user_id, pick, 0) is not None:
+            votes[(event_id, pick.track_id)] = 0
+            st.rerun(scope="fragment")
+
+
+def _vote(user_id: int, pick: RecommendedItem, value: int) -> int | None:
+    """Store *value* (1, -1 or 0 = undo) and return it; None (with a warning shown) if saving failed."""
     with show_errors("Saving your feedback"):
-        recommendations.set_feedback(
+        return recommendations.set_feedback(
             sessions=get_sessionmaker(),
             user_id=user_id,
             track_id=pick.track_id,
             value=value,
             recommendation_id=pick.recommendation_id,
         )
-        st.rerun()
-
-
-@dataclass(frozen=True)
-class _TrackView:
-    """What ``embed_html`` needs of a track."""
-
-    spotify_id: str | None
-    title: str
-    artists: str
+    return None

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.config import Settings
 from awsome_core.errors import AwsomeError
+from awsome_core.music.starter import install_starter_catalog
 from awsome_core.storage.db import make_engine, make_sessionmaker, session_scope, upgrade_database
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,13 @@ def get_sessionmaker() -> sessionmaker[Session]:
         # Development convenience: a fresh checkout gets its schema without a separate step.
         # Production runs `alembic upgrade head` once in the container entrypoint.
         upgrade_database(url)
-    return make_sessionmaker(make_engine(url))
+    maker = make_sessionmaker(make_engine(url))
+    try:  # the packaged starter music catalog, once per database (idempotent; `awsome db upgrade` does it too)
+        if settings.starter_catalog:
+            install_starter_catalog(maker)
+    except SQLAlchemyError:
+        logger.warning("could not check the starter music catalog now; recommendations will add it", exc_info=True)
+    return maker
 
 
 def db_session() -> contextlib.AbstractContextManager[Session]:

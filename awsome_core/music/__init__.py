@@ -1,14 +1,15 @@
 """Music for a mood: the track catalog, the recommender, Spotify embeds and the optional Spotify API.
 
-Modules: ``catalog`` (records, CSV import, stats), ``layouts`` (CSV formats), ``download`` (the public
-catalog), ``starter`` (built-in songs for offline first runs), ``index`` + ``recommender`` (ranking),
-``embed`` (player HTML), ``spotify`` (optional spotipy client; imported on demand), ``cli``
-(``awsome catalog``).
+Modules: ``records`` (shared value types), ``catalog`` (CSV import, stats), ``layouts`` (CSV formats),
+``download`` (the public catalog), ``starter`` (the packaged starter catalog), ``features`` + ``index`` +
+``recommender`` + ``explain`` (ranking and its words), ``embed`` (player URLs/HTML), ``spotify`` (optional
+spotipy client; imported on demand), ``cli`` (``awsome catalog``, ``awsome recommend``).
 """
 
-from awsome_core.music.catalog import ImportReport, TrackRecord, import_catalog_file
+from awsome_core.music.catalog import import_catalog_file
 from awsome_core.music.embed import embed_html
 from awsome_core.music.recommender import STRATEGIES, RecommendedTrack, recommend_tracks
+from awsome_core.music.records import ImportReport, TrackRecord
 
 __all__ = [
     "STRATEGIES",

@@ -16,95 +16,30 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, Literal, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from awsome_core.music.layouts import parse_catalog_csv
+from awsome_core.music.records import RECORD_FIELDS, CatalogStats, ImportReport, Progress, TrackRecord
 from awsome_core.storage.models import Track
 
-logger = logging.getLogger(__name__)
+__all__ = ["CatalogStats", "ImportReport", "Progress", "TrackRecord"]  # re-exported for callers of this module
 
-#: ``progress(done, total)``: rows written so far and rows to write.
-Progress = Callable[[int, int], None]
+logger = logging.getLogger(__name__)
 
 PLAYLIST_SOURCE_PREFIX: Final = "playlist:"  # source of tracks imported from a Spotify playlist
 SMALL_CATALOG_TRACKS: Final = 50_000  # below this the app offers to download the full ~114k catalog
 BATCH_SIZE: Final = 2000  # rows per SELECT ... IN / executemany / commit (SQLite allows 32,766 parameters)
 _TABLE: Final = cast(Table, Track.__table__)
 _generation = 0  # bumped on every write in this process; part of the recommender's cache key
-
-
-@dataclass(frozen=True, slots=True)
-class TrackRecord:
-    """One track as read from a file or the Spotify API, before it has a database id.
-
-    ``artists`` is ";"-separated. ``spotify_id`` is None only for starter tracks written by us.
-    Audio features are Spotify's (0..1 except ``loudness`` in dB and ``tempo`` in BPM).
-    """
-
-    title: str
-    artists: str
-    spotify_id: str | None = None
-    album: str | None = None
-    genre: str | None = None
-    mood_tag: str | None = None
-    popularity: int | None = None
-    duration_ms: int | None = None
-    explicit: bool | None = None
-    valence: float | None = None
-    energy: float | None = None
-    danceability: float | None = None
-    acousticness: float | None = None
-    instrumentalness: float | None = None
-    speechiness: float | None = None
-    liveness: float | None = None
-    loudness: float | None = None
-    tempo: float | None = None
-    source: str = "import"
-
-
-_FIELDS: Final = tuple(f.name for f in fields(TrackRecord))
+_FIELDS: Final = RECORD_FIELDS
 _UPDATABLE: Final = tuple(name for name in _FIELDS if name not in ("spotify_id", "source"))
-
-
-@dataclass
-class ImportReport:
-    """What an import did. ``tracks`` = inserted + updated + unchanged (unique ids in the file)."""
-
-    path: str
-    layout: str
-    source: str
-    rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    notes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def tracks(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-    def summary(self) -> str:
-        """One line for a user, e.g. ``data_moods.csv: 686 tracks (686 new, 0 updated, 0 unchanged)...``."""
-        skipped = "; ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) or "none"
-        line = (
-            f"{Path(self.path).name}: {self.tracks} tracks ({self.inserted} new, {self.updated} updated, "
-            f"{self.unchanged} unchanged) from {self.rows} rows [{self.layout}]; skipped: {skipped}"
-        )
-        notes = "; ".join(f"{n} {what}" for what, n in sorted(self.notes.items()))
-        return f"{line}; {notes}" if notes else line
-
-
-@dataclass(frozen=True)
-class CatalogStats:
-    total: int
-    with_spotify_id: int
-    by_source: dict[str, int]
+#: Sources that are not the public catalog: the packaged starter catalog and the hand-written songs of old installs.
+STARTER_SOURCES: Final = ("starter_catalog", "starter")
 
 
 def import_catalog_file(
@@ -118,8 +53,6 @@ def import_catalog_file(
     :param progress: called as ``progress(done, total)`` in rows while writing.
     :raises ValueError: the file's columns match no known layout.
     """
-    from awsome_core.music.layouts import parse_catalog_csv  # layouts imports TrackRecord from here
-
     parsed = parse_catalog_csv(Path(path) if isinstance(path, str) else path, source=source)
     report = ImportReport(
         path=str(path) if isinstance(path, str | Path) else str(getattr(path, "name", "upload.csv")),
@@ -231,8 +164,8 @@ def count_tracks(*, session: Session, exclude_sources: Iterable[str] = ()) -> in
 
 
 def catalog_is_small(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> bool:
-    """True when the catalog (starter tracks aside) has fewer than *threshold* tracks: offer the download."""
-    return count_tracks(session=session, exclude_sources=("starter",)) < threshold
+    """True when the catalog (starter catalogs aside) has fewer than *threshold* tracks: offer the download."""
+    return count_tracks(session=session, exclude_sources=STARTER_SOURCES) < threshold
 
 
 def catalog_stats(*, session: Session) -> CatalogStats:

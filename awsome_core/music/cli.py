@@ -4,7 +4,11 @@
     awsome catalog download [--url URL] [--blob-id ID | --no-verify] [--no-import]
     awsome catalog starter                                 # add the built-in starter songs
     awsome catalog stats
+    awsome recommend --emotion happy [--strategy match] [--count 10] [--user NAME] [--json] [--seed N]
 
+``awsome recommend`` ranks exactly as the app does (``music.recommender``). With ``--user`` the user's likes,
+dislikes and last day's picks count, and the list is recorded as recommended to them (as the API's
+``GET /v1/recommendations`` does); without it nothing is stored.
 The database is ``AWSOME_DATABASE_URL`` (or the SQLite file under ``AWSOME_DATA_DIR``); run
 ``awsome db upgrade`` first. The download goes to ``<data_dir>/catalog/`` and resumes where an
 interrupted one stopped. Progress bars go to stderr; results are one line each on stdout.
@@ -13,6 +17,7 @@ interrupted one stopped. Progress bars go to stderr; results are one line each o
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -22,12 +27,15 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.config import Settings
-from awsome_core.errors import StorageUnavailable
+from awsome_core.emotions import EMOTIONS
+from awsome_core.errors import NotFound, StorageUnavailable
 from awsome_core.music.catalog import catalog_stats, import_catalog_file
 from awsome_core.music.download import CATALOG_BLOB_ID, default_catalog_path, download_catalog
+from awsome_core.music.embed import embed_url, search_url, track_url
+from awsome_core.music.recommender import STRATEGIES, recommend_tracks
 from awsome_core.music.starter import ensure_starter_catalog
 
 logger = logging.getLogger(__name__)
@@ -142,3 +150,75 @@ def _session(settings: Settings) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def _recommend_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="awsome recommend", description="Recommend tracks for a mood.")
+    parser.add_argument("--emotion", required=True, choices=EMOTIONS)
+    parser.add_argument("--strategy", choices=STRATEGIES, help="default: lift for sad/angry/fear/disgust, else match")
+    parser.add_argument("--count", type=int, default=10, help="how many tracks (1-50, default 10)")
+    parser.add_argument("--user", help="rank for this user's likes and dislikes, and record the list for them")
+    parser.add_argument("--seed", type=int, default=0, help="another seed gives a slightly different list")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of one line per track")
+    return parser
+
+
+def recommend_main(argv: list[str] | None = None) -> int:
+    """``awsome recommend``: print the ranked tracks (Spotify ids, titles, artists, features, explanations)."""
+    args = _recommend_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if not 1 <= args.count <= 50:
+        sys.stderr.write("awsome recommend: --count must be between 1 and 50\n")
+        return 2
+    with _session(Settings.load()) as session:
+        tracks, strategy = _ranked(session, args)
+    if args.json:
+        payload = {"emotion": args.emotion, "strategy": strategy, "user": args.user, "tracks": tracks}
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    sys.stdout.write(f"{strategy} for {args.emotion}{f' ({args.user})' if args.user else ''}:\n")
+    for t in tracks:
+        features = ", ".join(
+            f"{name} {t[name]:{spec}}{unit}"
+            for name, spec, unit in (("valence", ".2f", ""), ("energy", ".2f", ""), ("tempo", ".0f", " BPM"),
+                                     ("loudness", ".1f", " dB"))
+            if t[name] is not None
+        )  # fmt: skip
+        artists, genre = str(t["artists"]).replace(";", ", "), t["genre"] or "?"
+        line = f"{t['rank']:>2}. {t['spotify_id'] or '-':<22}  {t['title']} — {artists} [{genre}; {features}]"
+        sys.stdout.write(f"{line}\n    {t['explanation']}\n")
+    return 0
+
+
+def _ranked(session: Session, args: argparse.Namespace) -> tuple[list[dict[str, object]], str]:
+    """The picks as dicts; with ``--user``, ranked and recorded through the service the app and the API use."""
+    probabilities = {e: float(e == args.emotion) for e in EMOTIONS}
+    if args.user:
+        from awsome_core.services.recommendations import recommend_for_mood
+        from awsome_core.storage.repository import get_user_by_username
+
+        user = get_user_by_username(session=session, username=args.user.strip().lower())
+        if user is None:
+            raise NotFound(f"There is no user {args.user!r}.")
+        factory = sessionmaker(bind=session.get_bind())
+        result = recommend_for_mood(
+            sessions=factory, user_id=user.id, emotion=args.emotion, strategy=args.strategy, count=args.count,
+            seed=args.seed,
+        )  # fmt: skip
+        fields = ("rank", "spotify_id", "title", "artists", "genre", "valence", "energy", "tempo", "loudness",
+                  "acousticness", "explanation", "open_url", "embed_url")  # fmt: skip
+        return [{f: getattr(item, f) for f in fields} for item in result.items], result.strategy
+    picks = recommend_tracks(
+        session=session, user_id=None, probabilities=probabilities, strategy=args.strategy, n=args.count,
+        seed=args.seed,
+    )  # fmt: skip
+    strategy = picks[0].strategy if picks else (args.strategy or "match")
+    return [
+        {
+            "rank": p.rank, "spotify_id": p.track.spotify_id, "title": p.track.title, "artists": p.track.artists,
+            "genre": p.track.genre, "valence": p.track.valence, "energy": p.track.energy, "tempo": p.track.tempo,
+            "loudness": p.track.loudness, "acousticness": p.track.acousticness, "explanation": p.explanation,
+            "open_url": track_url(p.track.spotify_id) or search_url(p.track.title, p.track.artists),
+            "embed_url": embed_url(p.track.spotify_id),
+        }
+        for p in picks
+    ], strategy  # fmt: skip

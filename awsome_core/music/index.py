@@ -1,4 +1,4 @@
-"""A numpy snapshot of the catalog for ranking: ids, valence, energy, artists and genres of every track.
+"""A numpy snapshot of the catalog for ranking: ids, track-plane points, feature scores, artists and genres.
 
 The recommender never loads 114,000 ORM objects per call: it ranks on these arrays and then loads the
 few tracks it picked. The snapshot is cached per engine (thread-safe, shared by all sessions of the
@@ -6,9 +6,11 @@ process; it holds no user data) and rebuilt when the catalog's ``(count, max id)
 write counter (:func:`~awsome_core.music.catalog.mark_catalog_changed`) change, or after
 :data:`CACHE_TTL_S` seconds -- so edits made by another process show up within that time.
 
-Starter tracks (estimated features, no Spotify id) are left out once the catalog holds at least
-:data:`STARTER_CUTOFF` other tracks. ``estimated`` marks tracks whose valence/energy come from a mood
-tag (starter and playlist imports) rather than from Spotify's audio features.
+The hand-written songs of old installs (estimated features, no Spotify id) are left out once the catalog
+holds at least :data:`STARTER_CUTOFF` other tracks. ``estimated`` marks tracks whose valence/energy come
+from a mood tag (those songs and playlist imports) rather than from Spotify's audio features. The
+per-track scores (``brightness``, ``arousal``, ``aggression``, ``restless``) are those of
+:mod:`awsome_core.music.features`.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+import awsome_core.music.features as features
 from awsome_core.music.catalog import PLAYLIST_SOURCE_PREFIX, catalog_generation
-from awsome_core.music.starter import STARTER_SOURCE
+from awsome_core.music.starter import LEGACY_STARTER_SOURCE
 from awsome_core.storage.models import Track
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,13 @@ class CatalogIndex:
     ids: np.ndarray
     valence: np.ndarray
     energy: np.ndarray
+    brightness: np.ndarray
+    arousal: np.ndarray
+    aggression: np.ndarray
+    restless: np.ndarray
+    danceability: np.ndarray
+    popularity: np.ndarray
+    not_music: np.ndarray
     estimated: np.ndarray
     genre_codes: np.ndarray
     artist_ptr: np.ndarray
@@ -120,26 +130,48 @@ def _build_index(session: Session, key: tuple[int, int, int]) -> CatalogIndex:
     started = time.perf_counter()
     c = _TABLE.c
     query = (
-        select(c.id, c.valence, c.energy, c.artists, c.genre, c.source)
+        select(c.id, c.valence, c.energy, c.artists, c.genre, c.source, c.danceability, c.acousticness,
+               c.loudness, c.tempo, c.speechiness, c.instrumentalness, c.popularity)
         .where(c.valence.is_not(None), c.energy.is_not(None))
         .order_by(c.id)
-    )
+    )  # fmt: skip
     rows = session.execute(query).all()
-    if sum(1 for row in rows if row.source != STARTER_SOURCE) >= STARTER_CUTOFF:
-        rows = [row for row in rows if row.source != STARTER_SOURCE]
+    if sum(1 for row in rows if row.source != LEGACY_STARTER_SOURCE) >= STARTER_CUTOFF:
+        rows = [row for row in rows if row.source != LEGACY_STARTER_SOURCE]
     artist_ptr, artist_codes, artist_lookup = _artist_table([row.artists for row in rows])
     genre_lookup: dict[str, int] = {}
-    genres = ((row.genre or "").strip().lower() for row in rows)
+    genre_names = [(row.genre or "").strip().lower() for row in rows]
     n = len(rows)
+
+    def column(name: str, default: float | None = None) -> np.ndarray:
+        value = np.fromiter((_nan_if_none(getattr(row, name)) for row in rows), dtype=np.float64, count=n)
+        return value if default is None else np.where(np.isnan(value), default, value)
+
+    valence, energy = column("valence"), column("energy")
+    dance = column("danceability", features.DEFAULTS["danceability"])
+    acoustic = column("acousticness", features.DEFAULTS["acousticness"])
+    tempo = column("tempo", features.DEFAULTS["tempo"])
+    speech = column("speechiness", features.DEFAULTS["speechiness"])
+    aggressive_genre = np.fromiter((g in features.AGGRESSIVE_GENRES for g in genre_names), dtype=bool, count=n)
     index = CatalogIndex(
         key=key,
         loaded_at=time.monotonic(),
         ids=np.fromiter((row.id for row in rows), dtype=np.int64, count=n),
-        valence=np.fromiter((row.valence for row in rows), dtype=np.float64, count=n),
-        energy=np.fromiter((row.energy for row in rows), dtype=np.float64, count=n),
+        valence=valence,
+        energy=energy,
+        brightness=features.brightness(valence, dance),
+        arousal=features.arousal(energy, column("loudness", features.DEFAULTS["loudness"]), tempo, acoustic),
+        aggression=features.aggression(valence, energy, aggressive_genre),
+        restless=features.restlessness(
+            acoustic, tempo, speech, column("instrumentalness", features.DEFAULTS["instrumentalness"])
+        ),
+        danceability=dance,
+        popularity=column("popularity", 0.0) / 100.0,
+        not_music=np.fromiter((g in features.NOT_MUSIC_GENRES for g in genre_names), dtype=bool, count=n)
+        | (speech > features.SPOKEN),
         estimated=np.fromiter((_is_estimated(row.source) for row in rows), dtype=bool, count=n),
         genre_codes=np.fromiter(
-            (genre_lookup.setdefault(g, len(genre_lookup)) if g else -1 for g in genres), dtype=np.int32, count=n
+            (genre_lookup.setdefault(g, len(genre_lookup)) if g else -1 for g in genre_names), dtype=np.int32, count=n
         ),
         artist_ptr=artist_ptr,
         artist_codes=artist_codes,
@@ -162,5 +194,9 @@ def _artist_table(artists: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str,
     return np.asarray(ptr, dtype=np.int64), np.asarray(codes, dtype=np.int32), lookup
 
 
+def _nan_if_none(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
 def _is_estimated(source: str | None) -> bool:
-    return source == STARTER_SOURCE or (source or "").startswith(PLAYLIST_SOURCE_PREFIX)
+    return source == LEGACY_STARTER_SOURCE or (source or "").startswith(PLAYLIST_SOURCE_PREFIX)

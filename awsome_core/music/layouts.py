@@ -1,4 +1,4 @@
-"""CSV layouts of public Spotify track datasets, parsed into :class:`~awsome_core.music.catalog.TrackRecord`.
+"""CSV layouts of public Spotify track datasets, parsed into :class:`~awsome_core.music.records.TrackRecord`.
 
 Known layouts (detected from the header row, first match wins):
 
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from awsome_core.music.catalog import TrackRecord
 from awsome_core.music.embed import SPOTIFY_ID_RE
+from awsome_core.music.records import TrackRecord
 
 SKIP_BAD_ID: Final = "invalid or missing Spotify track id"
 SKIP_BAD_FEATURES: Final = "missing or out-of-range valence/energy"

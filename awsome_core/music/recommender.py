@@ -1,27 +1,30 @@
-"""Mood → target points in (valence, energy) → a ranked, diverse, personal list of tracks.
+"""Mood → target points in the track plane → a ranked, diverse, personal list of tracks.
 
 **Mood point.** The 7 emotion probabilities give ``(v, a) = Σ p_e · (valence_e, arousal_e) / Σ p_e``
-with the circumplex coordinates of :data:`awsome_core.emotions.VALENCE_AROUSAL` (all in [0, 1]);
-arousal is compared with Spotify's ``energy``.
+(:data:`awsome_core.emotions.VALENCE_AROUSAL`), mapped into the track plane of
+:mod:`awsome_core.music.features` (brightness, arousal) by :func:`track_point`.
 
-**Targets.** One target point per list position ``i = 0..n-1``:
+**Targets** (one per list position ``i = 0..n-1``, in the track plane):
 
-* ``match``: every target is ``(v, a)``.
-* ``lift`` (the iso principle: meet the listener where they are, then move step by step): target ``i``
-  lies on the segment from ``(v, a)`` to :data:`LIFT_GOAL`, ``min(1, i·LIFT_STEP / |goal - start|)`` of
-  the way along, so each track moves at most ``LIFT_STEP`` and a 10-track list from "sad" reaches the
-  goal at the end. When ``v`` is already at or above the goal's valence, lift equals match.
+* ``match``: every target is the mood point.
+* ``lift`` (the iso principle: meet the listener where they are, then move step by step): target ``i`` lies on
+  the segment from the mood point to :data:`LIFT_GOAL`, ``min(1, i·LIFT_STEP / |goal - start|)`` of the way,
+  so a 10-track list from "sad" arrives near the goal. Already at or above the goal's brightness: as match.
   Default strategy when the top emotion is sad, angry, fear or disgust; otherwise ``match``.
-* ``calm``: ``(clip(v, 0.35, 0.70), CALM_ENERGY)``: keep roughly the listener's valence, low energy.
-* ``energize``: ``(clip(v, 0.55, 0.90), ENERGIZE_ENERGY)``: positive and high energy.
+* ``calm``: brightness kept between 0.25 and 0.5, arousal :data:`CALM_AROUSAL`; restless tracks cost more.
+* ``energize``: brighter than the mood (0.6..0.85), arousal 0.85..0.95 (higher from an aroused mood);
+  danceable tracks are preferred.
 
 **Ranking.** For each position in order, the eligible track minimising
-``score = |(valence, energy) - target| + jitter - ARTIST_BOOST·[liked artist] - GENRE_BOOST·[liked genre]``
-is taken; ``jitter ~ U(0, JITTER)`` comes from ``numpy.random.default_rng(seed)``, so a seed gives the
-same list and another seed a slightly different one. Eligible: not already picked, sharing no artist
-with a picked track, not disliked by the user, and not recommended to them in the last
-:data:`RECENT_WINDOW` (if that leaves too few, recently played tracks are allowed again; disliked
-never are). Each pick is explained in one line, e.g. ``"calm, warm: valence 0.62, energy 0.31"``.
+``|point - target| + w(target)·aggression + strategy terms + jitter - boosts`` is taken, where
+``w = AGGRESSION_WEIGHT·clip((brightness_target - 0.4) / 0.4, -1, 1)``: bright targets push aggressive tracks
+away, dark and aroused ones (angry) welcome them. Boosts: :data:`ARTIST_BOOST` for an artist the user liked,
+:data:`GENRE_BOOST` for a liked genre, :data:`POPULARITY_BOOST`·popularity; disliked artists cost
+:data:`DISLIKED_ARTIST_COST`; spoken word, comedy and sleep noise cost :data:`NOT_MUSIC_COST`.
+``jitter ~ U(0, JITTER)`` from ``numpy.random.default_rng(seed)``: a seed gives the same list. Eligible: not
+already picked, no artist shared with a pick, not disliked, not recommended to the user in the last
+:data:`RECENT_WINDOW` (if that leaves too few, recent tracks come back; disliked never do). Each pick is
+explained in plain words (:mod:`awsome_core.music.explain`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awsome_core.emotions import mood_point, to_probability_dict, top_emotion
+from awsome_core.music.explain import Context, explain_pick
 from awsome_core.music.index import CatalogIndex, artist_keys, clear_catalog_index_cache, load_catalog_index
 from awsome_core.music.starter import ensure_starter_catalog
 from awsome_core.storage.models import Feedback, Track
@@ -46,12 +50,18 @@ logger = logging.getLogger(__name__)
 
 STRATEGIES: Final = ("match", "lift", "calm", "energize")
 LIFT_BY_DEFAULT: Final = frozenset({"sad", "angry", "fear", "disgust"})
-LIFT_GOAL: Final = (0.80, 0.60)
-LIFT_STEP: Final = 0.08
-CALM_ENERGY: Final = 0.20
-ENERGIZE_ENERGY: Final = 0.85
-ARTIST_BOOST: Final = 0.05
+LIFT_GOAL: Final = (0.75, 0.72)
+LIFT_STEP: Final = 0.1
+CALM_AROUSAL: Final = 0.22
+ENERGIZE_AROUSAL: Final = (0.85, 0.95)
+AGGRESSION_WEIGHT: Final = 0.2
+CALM_RESTLESS_WEIGHT: Final = 0.35
+ENERGIZE_DANCE_WEIGHT: Final = 0.12
+ARTIST_BOOST: Final = 0.12
 GENRE_BOOST: Final = 0.02
+POPULARITY_BOOST: Final = 0.03
+DISLIKED_ARTIST_COST: Final = 0.05
+NOT_MUSIC_COST: Final = 0.5
 JITTER: Final = 0.02
 RECENT_WINDOW: Final = timedelta(days=1)
 _CANDIDATES: Final = 256  # nearest tracks examined per position before a full sort
@@ -61,7 +71,7 @@ Point = tuple[float, float]
 
 @dataclass(frozen=True)
 class RecommendedTrack:
-    """One pick: ``track`` is the ORM row (loaded in the caller's session); ``target`` is (valence, energy)."""
+    """One pick: ``track`` is the ORM row (loaded in the caller's session); ``target`` is in the track plane."""
 
     rank: int
     track: Track
@@ -75,27 +85,9 @@ class RecommendedTrack:
 class _Preferences:
     disliked: set[int] = field(default_factory=set)
     recent: set[int] = field(default_factory=set)
-    liked_artists: set[str] = field(default_factory=set)
+    liked_artists: dict[str, str] = field(default_factory=dict)  # normalised name → name as written
+    disliked_artists: set[str] = field(default_factory=set)
     liked_genres: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class _Masks:
-    """Per-call boolean arrays over the index."""
-
-    liked_artist: np.ndarray
-    liked_genre: np.ndarray
-    disliked: np.ndarray
-    recent: np.ndarray
-
-    @classmethod
-    def build(cls, index: CatalogIndex, prefs: _Preferences) -> _Masks:
-        return cls(
-            liked_artist=index.mask_artists(prefs.liked_artists),
-            liked_genre=index.mask_genres(prefs.liked_genres),
-            disliked=index.mask_ids(prefs.disliked),
-            recent=index.mask_ids(prefs.recent),
-        )
 
 
 def default_strategy(probabilities: Mapping[str, float]) -> str:
@@ -105,15 +97,21 @@ def default_strategy(probabilities: Mapping[str, float]) -> str:
     return "lift" if top_emotion(probabilities) in LIFT_BY_DEFAULT else "match"
 
 
+def track_point(mood: Point) -> Point:
+    """A mood's (valence, arousal) in the track plane: brightness 0.1..0.9, arousal 0.2..0.95."""
+    return 0.1 + 0.8 * mood[0], 0.2 + 0.75 * mood[1]
+
+
 def plan_targets(point: Point, strategy: str, n: int) -> list[Point]:
-    """The *n* target (valence, energy) points of *strategy* from the mood *point* (see module doc)."""
-    v, a = point
+    """The *n* targets of *strategy* in the track plane, from the mood *point* (valence, arousal)."""
+    v, a = track_point(point)
     if strategy == "match":
         return [(v, a)] * n
     if strategy == "calm":
-        return [(min(max(v, 0.35), 0.70), CALM_ENERGY)] * n
+        return [(min(max(v, 0.25), 0.5), CALM_AROUSAL)] * n
     if strategy == "energize":
-        return [(min(max(v, 0.55), 0.90), ENERGIZE_ENERGY)] * n
+        low, high = ENERGIZE_AROUSAL
+        return [(min(max(v + 0.25, 0.6), 0.85), min(max(a + 0.3, low), high))] * n
     if strategy != "lift":
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     gv, ga = LIFT_GOAL
@@ -122,13 +120,6 @@ def plan_targets(point: Point, strategy: str, n: int) -> list[Point]:
         return [(v, a)] * n
     fractions = [min(1.0, i * LIFT_STEP / length) for i in range(n)]
     return [(v + f * (gv - v), a + f * (ga - a)) for f in fractions]
-
-
-def describe_track(valence: float, energy: float) -> str:
-    """Two words for a point, energy then valence: ``"calm, warm"``."""
-    pace = "calm" if energy < 0.4 else "steady" if energy < 0.7 else "energetic"
-    tone = "melancholic" if valence < 0.3 else "bittersweet" if valence < 0.5 else "warm" if valence < 0.7 else "bright"
-    return f"{pace}, {tone}"
 
 
 def recommend_tracks(
@@ -145,9 +136,9 @@ def recommend_tracks(
 
     :param probabilities: ``{emotion: p}`` or 7 values in FER2013 order (see :mod:`awsome_core.emotions`).
     :param strategy: one of :data:`STRATEGIES`; None picks :func:`default_strategy`.
-    :param now: timezone-aware "now" for the recently-played window (default: current UTC time).
-    :return: picks in list order, fewer than *n* only for a tiny catalog. An empty catalog gets the
-        starter songs (committed). Nothing else is stored: the caller records what it shows.
+    :param now: timezone-aware "now" for the recently-recommended window (default: current UTC time).
+    :return: picks in list order, fewer than *n* only for a tiny catalog. An empty catalog first gets the
+        packaged starter catalog (committed). Nothing else is stored: the caller records what it shows.
     """
     probs = to_probability_dict(probabilities) if not isinstance(probabilities, Mapping) else probabilities
     strategy = strategy or default_strategy(probs)
@@ -157,19 +148,30 @@ def recommend_tracks(
         raise ValueError(f"n must be between 1 and 100, not {n}")
     targets = plan_targets(mood_point(probs), strategy, n)
     index = _rankable_index(session)
-    masks = _Masks.build(index, _load_preferences(session, user_id, now or datetime.now(UTC)))
-    picks = _rank(index, targets, masks, seed)
+    prefs = _load_preferences(session, user_id, now or datetime.now(UTC))
+    liked_artist = index.mask_artists(prefs.liked_artists)
+    liked_genre = index.mask_genres(prefs.liked_genres)
+    picks = _rank(index, targets, strategy, prefs, liked_artist, liked_genre, seed)
     tracks = _load_tracks(session, [int(index.ids[p]) for p, _ in picks])
     if len(tracks) < len(picks):  # tracks deleted since the index was built
         clear_catalog_index_cache()
+    context = Context(
+        emotion=top_emotion(probs) if max(probs.values(), default=0.0) > 0 else "neutral",
+        strategy=strategy,
+        n=n,
+        lifting=strategy == "lift" and targets[0] != targets[-1],
+        liked_artists=prefs.liked_artists,
+        liked_genres=frozenset(prefs.liked_genres),
+    )
     results: list[RecommendedTrack] = []
-    lifting = strategy == "lift" and targets[0] != targets[-1]
     for position, slot in picks:
         track = tracks.get(int(index.ids[position]))
         if track is not None:
-            why = _explain(index, position, slot, n, lifting, masks)
-            target, distance = targets[slot], _distance(index, position, targets[slot])
-            results.append(RecommendedTrack(len(results) + 1, track, strategy, target, distance, why))
+            why = explain_pick(track, slot, context, estimated=bool(index.estimated[position]),
+                               arousal=float(index.arousal[position]))  # fmt: skip
+            point = (float(index.brightness[position]), float(index.arousal[position]))
+            distance = float(np.hypot(point[0] - targets[slot][0], point[1] - targets[slot][1]))
+            results.append(RecommendedTrack(len(results) + 1, track, strategy, targets[slot], distance, why))
     return results
 
 
@@ -188,14 +190,18 @@ def _load_preferences(session: Session, user_id: int | None, now: datetime) -> _
         select(Feedback.track_id, Feedback.value, Track.artists, Track.genre)
         .join(Track, Track.id == Feedback.track_id)
         .where(Feedback.user_id == user_id)
+        .order_by(Feedback.id.desc())  # the latest like names the artist in explanations
     )
     for track_id, value, artists, genre in feedback:
         if value < 0:
             prefs.disliked.add(int(track_id))
+            prefs.disliked_artists.update(artist_keys(artists))
         elif value > 0:
-            prefs.liked_artists.update(artist_keys(artists))
+            for name in (a.strip() for a in (artists or "").split(";") if a.strip()):
+                prefs.liked_artists.setdefault(name.lower(), name)
             if genre and genre.strip():
                 prefs.liked_genres.add(genre.strip().lower())
+    prefs.disliked_artists -= set(prefs.liked_artists)
     recent = select(RecommendationRow.track_id).where(
         RecommendationRow.user_id == user_id, RecommendationRow.created_at >= now - RECENT_WINDOW
     )
@@ -203,16 +209,30 @@ def _load_preferences(session: Session, user_id: int | None, now: datetime) -> _
     return prefs
 
 
-def _rank(index: CatalogIndex, targets: list[Point], masks: _Masks, seed: int) -> list[tuple[int, int]]:
+def _rank(
+    index: CatalogIndex,
+    targets: list[Point],
+    strategy: str,
+    prefs: _Preferences,
+    liked_artist: np.ndarray,
+    liked_genre: np.ndarray,
+    seed: int,
+) -> list[tuple[int, int]]:
     """Return ``(position in index, target slot)`` pairs in list order (see the module doc)."""
     if len(index) == 0:
         return []
     rng = np.random.default_rng(seed)
     offset = rng.uniform(0.0, JITTER, len(index))
-    offset -= ARTIST_BOOST * masks.liked_artist + GENRE_BOOST * masks.liked_genre
+    offset -= ARTIST_BOOST * liked_artist + GENRE_BOOST * liked_genre + POPULARITY_BOOST * index.popularity
+    offset += DISLIKED_ARTIST_COST * index.mask_artists(prefs.disliked_artists) + NOT_MUSIC_COST * index.not_music
+    if strategy == "calm":
+        offset += CALM_RESTLESS_WEIGHT * index.restless
+    elif strategy == "energize":
+        offset -= ENERGIZE_DANCE_WEIGHT * index.danceability
+    disliked, recent = index.mask_ids(prefs.disliked), index.mask_ids(prefs.recent)
     ranker = _Ranker(index, offset)
     slots: list[int | None] = [None] * len(targets)
-    for blocked in (masks.disliked | masks.recent, masks.disliked):
+    for blocked in (disliked | recent, disliked):
         ranker.block(blocked)
         for slot, target in enumerate(targets):
             if slots[slot] is None:
@@ -256,13 +276,15 @@ class _Ranker:
         return position
 
     def _score(self, target: Point) -> np.ndarray:
-        """Euclidean distance to *target* plus the offset, computed in place (no hypot: 3x faster)."""
-        score = self.index.valence - target[0]
+        """Distance to *target* in the track plane + aggression term + offset, in place (no hypot: 3x faster)."""
+        score = self.index.brightness - target[0]
         score *= score
-        d_energy = self.index.energy - target[1]
-        d_energy *= d_energy
-        score += d_energy
+        d_arousal = self.index.arousal - target[1]
+        d_arousal *= d_arousal
+        score += d_arousal
         np.sqrt(score, out=score)
+        weight = AGGRESSION_WEIGHT * min(1.0, max(-1.0, (target[0] - 0.4) / 0.4))
+        score += weight * self.index.aggression
         score += self.offset
         return score
 
@@ -275,26 +297,7 @@ class _Ranker:
         return None
 
 
-def _distance(index: CatalogIndex, position: int, target: Point) -> float:
-    return float(np.hypot(index.valence[position] - target[0], index.energy[position] - target[1]))
-
-
 def _load_tracks(session: Session, track_ids: list[int]) -> dict[int, Track]:
     if not track_ids:
         return {}
     return {t.id: t for t in session.scalars(select(Track).where(Track.id.in_(track_ids)))}
-
-
-def _explain(index: CatalogIndex, position: int, slot: int, n: int, lifting: bool, masks: _Masks) -> str:
-    valence, energy = float(index.valence[position]), float(index.energy[position])
-    line = f"{describe_track(valence, energy)}: valence {valence:.2f}, energy {energy:.2f}"
-    reasons = []
-    if lifting:
-        reasons.append(f"step {slot + 1} of {n} toward a brighter mood")
-    if masks.liked_artist[position]:
-        reasons.append("an artist you liked")
-    elif masks.liked_genre[position]:
-        reasons.append("a genre you liked")
-    if index.estimated[position]:
-        reasons.append("features estimated from its mood tag")
-    return f"{line} ({'; '.join(reasons)})" if reasons else line

@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session
 
 from awsome_core.config import Settings
 from awsome_core.errors import MusicProviderError
-from awsome_core.music.catalog import PLAYLIST_SOURCE_PREFIX, ImportReport, TrackRecord, upsert_tracks
+from awsome_core.music.catalog import PLAYLIST_SOURCE_PREFIX, upsert_tracks
 from awsome_core.music.embed import is_spotify_id
+from awsome_core.music.records import ImportReport, TrackRecord
 from awsome_core.music.starter import mood_tag_point
 from awsome_core.storage.models import Track
 

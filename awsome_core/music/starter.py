@@ -1,30 +1,37 @@
-"""The starter catalog: ~80 well-known songs, so a fresh machine with no network still recommends music.
+"""The starter catalog packaged with the app, so the default install plays Spotify embeds with no download.
 
-``starter_tracks.csv`` (``title, artist, mood, valence, energy``) was written by hand for this project.
-It holds **no Spotify ids** (we never invent them): these tracks render as an "Open in Spotify" search
-link instead of an embed. Their valence/energy are not Spotify's audio features but a rough point
-assigned by mood tag (:data:`MOOD_POINTS`, placed near the per-mood means of the labelled datasets in
-``../shared/data/music``); the recommender says so in its explanation and stops using them once a real
-catalog is imported.
+``starter_catalog.csv.gz`` holds a few thousand rows of the Spotify Tracks Dataset (Maharshi Pandya, BSD
+licence; see ``NOTICE``) with their real Spotify ids and audio features, chosen by
+``scripts/build_starter_catalog.py`` to cover the valence × energy plane and the dataset's genres evenly.
+:func:`ensure_starter_catalog` imports it (source :data:`STARTER_SOURCE`); it is idempotent and cheap once
+done, and ``awsome db upgrade`` and the app's first database session call it (see the README's Music section).
+
+Old installs may still hold the 81 hand-written songs of earlier versions (source
+:data:`LEGACY_STARTER_SOURCE`, no Spotify ids); the recommender ignores them once a real catalog exists.
+:data:`MOOD_POINTS` gives tracks without audio features (Spotify playlist imports) a rough point by mood tag.
 """
 
 from __future__ import annotations
 
-import csv
+import gzip
 import io
 import logging
 from importlib import resources
-from typing import Final, cast
+from typing import Final
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from awsome_core.music.catalog import TrackRecord, mark_catalog_changed
+from awsome_core.music.catalog import upsert_tracks
+from awsome_core.music.layouts import parse_catalog_csv
+from awsome_core.music.records import TrackRecord
 from awsome_core.storage.models import Track
 
 logger = logging.getLogger(__name__)
 
-STARTER_SOURCE: Final = "starter"
+STARTER_SOURCE: Final = "starter_catalog"
+LEGACY_STARTER_SOURCE: Final = "starter"
+STARTER_FILE: Final = "starter_catalog.csv.gz"
 
 #: Rough (valence, energy) for a mood tag, used where a track has no Spotify audio features.
 MOOD_POINTS: Final[dict[str, tuple[float, float]]] = {
@@ -44,50 +51,30 @@ def mood_tag_point(mood: str) -> tuple[float, float]:
 
 
 def load_starter_tracks() -> list[TrackRecord]:
-    """Read the packaged ``starter_tracks.csv`` into records (``spotify_id`` None, source ``starter``)."""
-    text = resources.files("awsome_core.music").joinpath("starter_tracks.csv").read_text(encoding="utf-8")
-    records = []
-    for row in csv.DictReader(io.StringIO(text)):
-        mood = row["mood"].strip().lower()
-        mood_tag_point(mood)  # validates the tag
-        records.append(
-            TrackRecord(
-                title=row["title"].strip(),
-                artists=row["artist"].strip(),
-                mood_tag=mood,
-                valence=float(row["valence"]),
-                energy=float(row["energy"]),
-                source=STARTER_SOURCE,
-            )
-        )
-    return records
+    """The packaged starter catalog as records (every one with a Spotify id; source :data:`STARTER_SOURCE`)."""
+    data = gzip.decompress(resources.files("awsome_core.music").joinpath(STARTER_FILE).read_bytes())
+    return parse_catalog_csv(io.BytesIO(data), source=STARTER_SOURCE).records
 
 
 def ensure_starter_catalog(*, session: Session) -> int:
-    """Insert the starter tracks that are not in the ``tracks`` table yet; commit; return how many."""
-    table = cast(Table, Track.__table__)
-    present = {
-        (title, artists)
-        for title, artists in session.execute(
-            select(table.c.title, table.c.artists).where(table.c.source == STARTER_SOURCE)
-        )
-    }
-    missing = [r for r in load_starter_tracks() if (r.title, r.artists) not in present]
-    if missing:
-        session.execute(insert(table), [_row(r) for r in missing])
-        session.commit()
-        mark_catalog_changed()
-        logger.info("added %d starter tracks to the catalog", len(missing))
-    return len(missing)
+    """Import the starter catalog unless every one of its tracks is there already; commit; return how many were new.
+
+    Idempotent: tracks are matched on their Spotify id, so a track first imported from the full dataset is
+    only filled in, never duplicated, and a second call changes nothing.
+    """
+    records = load_starter_tracks()
+    present = session.execute(
+        select(func.count()).select_from(Track).where(Track.spotify_id.in_([r.spotify_id for r in records]))
+    ).scalar_one()
+    if present >= len(records):
+        return 0
+    inserted, _, _ = upsert_tracks(session=session, records=records)
+    logger.info("starter catalog: %d tracks added (%d packaged)", inserted, len(records))
+    return inserted
 
 
-def _row(record: TrackRecord) -> dict[str, object]:
-    return {
-        "spotify_id": None,
-        "title": record.title,
-        "artists": record.artists,
-        "mood_tag": record.mood_tag,
-        "valence": record.valence,
-        "energy": record.energy,
-        "source": record.source,
-    }
+def install_starter_catalog(sessions: sessionmaker[Session]) -> int:
+    """:func:`ensure_starter_catalog` in a session of its own: the start-up hook of ``awsome db upgrade`` and of
+    the app's first session maker (``ui/runtime.py``). Returns how many tracks were new (0 once done)."""
+    with sessions() as session:
+        return ensure_starter_catalog(session=session)

@@ -43,6 +43,8 @@ class RecommendedItem:
     explanation: str
     embed_url: str | None
     open_url: str
+    loudness: float | None = None  # dB
+    acousticness: float | None = None
 
 
 @dataclass(frozen=True)
@@ -179,4 +181,6 @@ def _item(pick: RecommendedTrack, recommendation_id: int) -> RecommendedItem:
         explanation=pick.explanation,
         embed_url=embed_url(track.spotify_id),
         open_url=track_url(track.spotify_id) or search_url(track.title, track.artists),
+        loudness=track.loudness,
+        acousticness=track.acousticness,
     )

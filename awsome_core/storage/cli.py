@@ -47,8 +47,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "upgrade":
         upgrade_database(url)
         logger.info("database %s is at revision %s (head)", shown, head_revision())
+        if Settings.load().starter_catalog:
+            _install_starter_catalog(url)
         return 0
     current, head = current_revision(url), head_revision()
     state = "up to date" if current == head else "needs `awsome db upgrade`"
     sys.stdout.write(f"{current or 'none'} (head: {head}, {state})\n")
     return 0
+
+
+def _install_starter_catalog(url: str) -> None:
+    """The packaged starter music catalog, imported once (idempotent): the default install plays Spotify embeds."""
+    from awsome_core.music.starter import install_starter_catalog
+    from awsome_core.storage.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    try:
+        added = install_starter_catalog(make_sessionmaker(engine))
+        logger.info("starter music catalog: %d tracks added", added)
+    finally:
+        engine.dispose()

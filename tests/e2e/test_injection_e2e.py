@@ -127,6 +127,7 @@ def app(
             "AWSOME_SPOTIFY_CLIENT_ID": SPOTIFY_ID,
             "AWSOME_SPOTIFY_CLIENT_SECRET": SPOTIFY_SECRET,
             "AWSOME_LOG_LEVEL": "DEBUG",
+            "AWSOME_STARTER_CATALOG": "0",  # the 10-track catalog of this test only
         },
     )
     yield server
