@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: run test lint e2e bench clean-venv
+.PHONY: run test lint e2e bench clean-venv aws-synth checkov
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,21 @@ run: $(VENV)/.app-deps
 	$(BIN)/awsome db upgrade
 	$(BIN)/streamlit run app.py
 
-test: $(VENV)/.all-deps
+# checkov pins many dependencies of its own: its own virtual environment, not the project's
+# (tests/unit/test_aws_tools.py runs this binary on the synthesized AWS template).
+CHECKOV := .venv-checkov/bin/checkov
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install $(PIP_FLAGS) "checkov>=3.2,<4"
+
+checkov: $(CHECKOV)
+
+# The AWS CDK app (deploy/aws) -> CloudFormation in deploy/aws/cdk.out/; no AWS account or credentials needed.
+aws-synth: $(VENV)/.all-deps
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 $(BIN)/python deploy/aws/app.py
+	@echo "templates in deploy/aws/cdk.out/"
+
+test: $(VENV)/.all-deps $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/awsome db upgrade

@@ -53,6 +53,11 @@ class Settings:
     ice_servers: str = _setting(
         "[]", "JSON list of WebRTC ICE servers (STUN/TURN), e.g. a coturn URL with credentials", secret=True
     )
+    turn_urls: str = _setting(
+        "", "Comma-separated TURN URLs that get a time-limited credential per browser session (coturn use-auth-secret)"
+    )
+    turn_secret: str = _setting("", "coturn's static-auth-secret; never sent to a browser", secret=True)
+    turn_ttl_seconds: int = _setting(3600, "How long a minted TURN credential stays valid, in seconds")
     auto_confirm_seconds: float = _setting(0.0, "Live page: store the mood after this many stable seconds (0 = off)")
     admin_users: str = _setting("", "Comma-separated usernames allowed to import catalogs from the UI")
     api_analyses_per_minute: int = _setting(60, "HTTP API: photo analyses per token per minute (per worker)")
@@ -95,12 +100,27 @@ class Settings:
                 "set AWSOME_COOKIE_KEY or cookie_key in .streamlit/secrets.toml"
             )
         self.ice_server_list()  # raises on bad JSON
+        self._validate_turn()
         if self.api_analyses_per_minute < 1:
             raise ConfigError("api_analyses_per_minute must be at least 1")
         if self.max_failed_logins < 1 or self.lockout_minutes < 0 or self.max_upload_mb < 1:
             raise ConfigError("max_failed_logins and max_upload_mb must be positive, lockout_minutes not negative")
 
+    def _validate_turn(self) -> None:
+        if self.turn_urls and not self.turn_secret:
+            raise ConfigError("AWSOME_TURN_URLS needs AWSOME_TURN_SECRET (coturn's static-auth-secret)")
+        if any(not u.startswith(("turn:", "turns:")) for u in self.turn_url_list()):
+            raise ConfigError("AWSOME_TURN_URLS must be turn: or turns: URLs, separated by commas")
+        if self.turn_ttl_seconds < 60:
+            raise ConfigError("AWSOME_TURN_TTL_SECONDS must be at least 60")
+        weak = len(self.turn_secret) < 16 or PLACEHOLDER_SECRET.search(self.turn_secret)
+        if self.is_production and self.turn_secret and weak:
+            raise ConfigError("Production mode needs a TURN secret of 16+ random characters (AWSOME_TURN_SECRET)")
+
     # ------------------------------------------------------------------ derived values
+
+    def turn_url_list(self) -> list[str]:
+        return [u.strip() for u in self.turn_urls.split(",") if u.strip()]
 
     @property
     def is_production(self) -> bool:

@@ -4,7 +4,8 @@ The video goes to the server (streamlit-webrtc + aiortc), each frame is analysed
 (``awsome_core.vision.live``) and comes back with boxes, labels, the 7 smoothed probabilities and the
 analysed-frames rate drawn on it, so the live view needs no script reruns. "Use this mood" (or, with
 ``AWSOME_AUTO_CONFIRM_SECONDS``, a reading that stays the same that long) stores the reading and plays
-music for it while the camera keeps running. ICE servers (STUN/TURN) come from ``AWSOME_ICE_SERVERS``.
+music for it while the camera keeps running. ICE servers (STUN/TURN) come from ``AWSOME_ICE_SERVERS``, plus
+``AWSOME_TURN_URLS`` with a time-limited credential for this session (``ui.live.rtc_configuration``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ with video:
         on_video_ended=on_ended,
         async_processing=True,
         media_stream_constraints={"video": True, "audio": False},
-        rtc_configuration={"iceServers": settings.ice_server_list()},
+        rtc_configuration=live.rtc_configuration(settings, user_id),
         desired_playing_state=desired,
     )
     live.check_drop_after(ctx)

@@ -1,7 +1,8 @@
-"""The compose stack without containers: two `streamlit run` replicas on one MySQL/MariaDB database behind
-nginx, all on localhost. Each replica starts through the container entrypoint (deploy/entrypoint.sh: wait
-for the database, migrate under the MySQL lock, start Streamlit), nginx uses deploy/nginx/awsome.conf.template
-and runs in the foreground with its own prefix in a temporary directory (no system service, no root needed).
+"""The compose stack without containers: two `streamlit run` replicas (and, with ``--api-port``, the HTTP
+API at /api/) on one MySQL/MariaDB database behind nginx, all on localhost. Each replica starts through the
+container entrypoint (deploy/entrypoint.sh: wait for the database, migrate under the MySQL lock, start
+Streamlit), nginx uses deploy/nginx/awsome.conf.template and runs in the foreground with its own prefix in a
+temporary directory (no system service, no root needed).
 
     .venv/bin/python scripts/local_stack.py --database-url mysql+pymysql://root@127.0.0.1:3306/awsome
     # -> http://127.0.0.1:8080 (replicas on 127.0.0.1:8501 and :8502) until Ctrl-C, which stops everything
@@ -112,11 +113,13 @@ class LocalStack:
     workdir: Path
     listen_port: int = 8080
     replica_ports: tuple[int, int] = (8501, 8502)
+    api_port: int | None = None  # also run `awsome api` there (nginx routes /api/ to it)
     extra_env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 120.0
     replicas: dict[str, Replica] = field(init=False)
     nginx: subprocess.Popen[bytes] | None = field(default=None, init=False)
     nginx_prefix: Path | None = field(default=None, init=False)
+    api: Replica | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if len(set(self.replica_ports)) != len(REPLICAS):
@@ -126,6 +129,8 @@ class LocalStack:
             name: Replica(name, port, self.workdir / f"{name}.log")
             for name, port in zip(REPLICAS, self.replica_ports, strict=True)
         }
+        if self.api_port is not None:
+            self.api = Replica("api", self.api_port, self.workdir / "api.log")
 
     @property
     def url(self) -> str:
@@ -153,8 +158,13 @@ class LocalStack:
         try:
             for replica in self.replicas.values():
                 self._launch(replica)
+            if self.api is not None:
+                # through the entrypoint too: it waits for the database and runs `awsome api ...`
+                self._launch(self.api, ["awsome", "api", "--host", "127.0.0.1", "--port", str(self.api.port)])
             for replica in self.replicas.values():
                 self._wait_healthy(replica)
+            if self.api is not None:
+                self._wait_healthy(self.api, "/v1/health")
             self._start_nginx()
         except BaseException:
             self.stop()
@@ -177,13 +187,13 @@ class LocalStack:
 
     def stop(self) -> None:
         stop_process(self.nginx, signal.SIGQUIT)  # graceful: lets open requests finish
-        for replica in self.replicas.values():
+        for replica in [*self.replicas.values(), *([self.api] if self.api else [])]:
             stop_process(replica.process)
         self.nginx = None
 
     def logs(self, tail_chars: int = 4000) -> str:
         """The tail of every log of the stack, for a failing test."""
-        paths = [r.log_path for r in self.replicas.values()]
+        paths = [r.log_path for r in [*self.replicas.values(), *([self.api] if self.api else [])]]
         if self.nginx_prefix is not None:
             paths += [self.nginx_prefix / "error.log", self.nginx_prefix / "access.log"]
         parts = [f"----- {p.name} -----\n{p.read_text(errors='replace')[-tail_chars:]}" for p in paths if p.exists()]
@@ -202,10 +212,10 @@ class LocalStack:
 
     # ------------------------------------------------------------------ internals
 
-    def _launch(self, replica: Replica) -> None:
+    def _launch(self, replica: Replica, command: list[str] | None = None) -> None:
         with replica.log_path.open("ab") as log:
             replica.process = subprocess.Popen(
-                ["sh", str(ENTRYPOINT)],
+                ["sh", str(ENTRYPOINT), *(command or [])],
                 cwd=PROJECT_ROOT,
                 env=self.replica_env(replica),
                 stdout=log,
@@ -214,9 +224,9 @@ class LocalStack:
             )
         logger.info("started %s (pid %d) on %s", replica.name, replica.process.pid, replica.url)
 
-    def _wait_healthy(self, replica: Replica) -> None:
+    def _wait_healthy(self, replica: Replica, path: str = "/_stcore/health") -> None:
         try:
-            wait_for_http(replica.url + "/_stcore/health", timeout_s=self.startup_timeout_s, process=replica.process)
+            wait_for_http(replica.url + path, timeout_s=self.startup_timeout_s, process=replica.process)
         except RuntimeError as e:
             raise RuntimeError(f"{replica.name}: {e}\n{self.logs()}") from e
 
@@ -236,6 +246,9 @@ class LocalStack:
                 "APP1_PORT": str(app1.port),
                 "APP2_HOST": "127.0.0.1",
                 "APP2_PORT": str(app2.port),
+                # without an API, /api/ answers 502 (nothing listens on port 9, discard)
+                "API_HOST": "127.0.0.1",
+                "API_PORT": str(self.api.port if self.api else 9),
                 "LISTEN_PORT": f"127.0.0.1:{self.listen_port}",
             },
         )
@@ -267,6 +280,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=8080, help="where nginx listens (default: 8080)")
     parser.add_argument("--replica-ports", type=int, nargs=2, default=(8501, 8502), metavar=("APP1", "APP2"))
+    parser.add_argument("--api-port", type=int, default=None, help="also run the HTTP API there (at /api/)")
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "local-stack", help="logs and data")
     return parser
 
@@ -277,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.database_url.startswith(("mysql", "mariadb")):
         logger.error("--database-url (or AWSOME_DATABASE_URL) must be a MySQL/MariaDB URL")
         return 2
-    stack = LocalStack(args.database_url, args.workdir, args.port, tuple(args.replica_ports))
+    stack = LocalStack(args.database_url, args.workdir, args.port, tuple(args.replica_ports), args.api_port)
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:

@@ -30,6 +30,8 @@ from streamlit_webrtc import component as webrtc_component
 from streamlit_webrtc.component import generate_frontend_component_key
 
 from awsome_core.charts import probability_chart
+from awsome_core.config import Settings
+from awsome_core.turn import TurnCredential, ice_server, mint_credential
 from awsome_core.vision.live import LiveProcessor, LiveSnapshot
 from ui.mood import live_classifier, store_reading
 from ui.music import show_recommendations
@@ -41,6 +43,7 @@ KEY = "live-emotion"
 IFRAME_TITLE = "streamlit_webrtc.component.webrtc_streamer"
 _PROCESSOR, _CONFIRMED, _AUTO_DONE = "_live_processor", "_live_confirmed", "_live_auto_done"
 _PHASE, _PHASE_AT, _NOTICE = "_live_recovery", "_live_recovery_at", "_live_notice"
+_TURN = "_live_turn_credential"
 RECOVERY_TIMEOUT_S = 20.0
 RESTART_DELAY_S = 3.0
 POLL_S = 0.5
@@ -56,6 +59,22 @@ def get_processor() -> LiveProcessor:
         st.session_state[_PROCESSOR] = LiveProcessor(live_classifier())
     processor: LiveProcessor = st.session_state[_PROCESSOR]
     return processor
+
+
+def rtc_configuration(settings: Settings, user_id: int) -> dict[str, Any]:
+    """The ICE servers for this browser session: ``AWSOME_ICE_SERVERS`` as they are, plus the TURN URLs with a
+    credential of this session's own that expires (``awsome_core.turn``). A credential is kept for the session
+    and replaced once less than half its lifetime is left, so a connection started now has at least that
+    long; the TURN secret itself stays here."""
+    servers = settings.ice_server_list()
+    urls = settings.turn_url_list()
+    if urls:
+        credential: TurnCredential | None = st.session_state.get(_TURN)
+        if credential is None or credential.remaining_seconds() < settings.turn_ttl_seconds / 2:
+            credential = mint_credential(settings.turn_secret, f"u{user_id}", ttl_seconds=settings.turn_ttl_seconds)
+            st.session_state[_TURN] = credential
+        servers = [*servers, ice_server(urls, credential)]
+    return {"iceServers": servers}
 
 
 def frame_callbacks(processor: LiveProcessor) -> tuple[Callable[[av.VideoFrame], av.VideoFrame], Callable[[], None]]:

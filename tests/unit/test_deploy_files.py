@@ -161,7 +161,7 @@ def compose_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_compose_config_has_mysql_two_replicas_a_balancer_and_turn(compose_config: dict[str, Any]) -> None:
     services = compose_config["services"]
-    assert set(services) == {"db", "app1", "app2", "lb", "turn"}
+    assert set(services) == {"db", "app1", "app2", "api", "lb", "turn"}
     assert services["db"]["image"].startswith("mysql:8")
     assert "ports" not in services["db"], "the database must not be published"
     assert "healthcheck" in services["db"]
@@ -176,9 +176,12 @@ def test_compose_config_has_mysql_two_replicas_a_balancer_and_turn(compose_confi
     ports = {services[name]["environment"]["STREAMLIT_SERVER_PORT"] for name in ("app1", "app2")}
     assert len(ports) == 2, "nginx tells the replicas apart by port"
     assert services["turn"]["network_mode"] == "host"
+    api = services["api"]
+    assert api["command"] == ["awsome", "api", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+    assert "ports" not in api and (lb["environment"]["API_HOST"], lb["environment"]["API_PORT"]) == ("api", "8000")
 
 
-@pytest.mark.parametrize("replica", ["app1", "app2"])
+@pytest.mark.parametrize("replica", ["app1", "app2", "api"])
 def test_compose_replicas_get_settings_that_production_accepts(compose_config: dict[str, Any], replica: str) -> None:
     environment: dict[str, str] = compose_config["services"][replica]["environment"]
     known = {Settings.env_name(f.name) for f in dataclasses.fields(Settings)}
@@ -186,10 +189,10 @@ def test_compose_replicas_get_settings_that_production_accepts(compose_config: d
     settings = Settings.load({}, environ=environment)  # raises ConfigError on what production refuses
     assert settings.is_production
     assert settings.database_url.startswith("mysql+pymysql://awsome:") and "@db:3306/awsome" in settings.database_url
-    turn = [s for s in settings.ice_server_list() if any(str(u).startswith("turn:") for u in s["urls"])]
-    assert turn and turn[0]["username"] == "awsome" and turn[0]["credential"]
+    assert not [s for s in settings.ice_server_list() if "credential" in s], "no static TURN credential"
+    assert settings.turn_url_list() and all(u.startswith("turn:") for u in settings.turn_url_list())
     turn_command = " ".join(compose_config["services"]["turn"]["command"])
-    assert f"--user=awsome:{turn[0]['credential']}" in turn_command, "the app's TURN password is coturn's"
+    assert f"--static-auth-secret={settings.turn_secret}" in turn_command, "the app signs with coturn's secret"
 
 
 # ---------------------------------------------------------------------------------------------- nginx, coturn
@@ -212,6 +215,7 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
         skip_or_fail("nginx not found: apt-get install nginx (Debian's package; .ci/run installs it)")
     (tmp_path / "tmp").mkdir()
     values = {"APP1_HOST": "127.0.0.1", "APP1_PORT": "8501", "APP2_HOST": "127.0.0.1", "APP2_PORT": "8502"}
+    values |= {"API_HOST": "127.0.0.1", "API_PORT": "8000"}
     site = render_nginx_site((DEPLOY / "nginx" / "awsome.conf.template").read_text(), {**values, "LISTEN_PORT": "8080"})
     assert "${" not in site
     (tmp_path / "awsome.conf").write_text(site)
@@ -225,6 +229,7 @@ def test_turnserver_conf_holds_no_secret_and_refuses_internal_peers() -> None:
     lines = [line.strip() for line in (DEPLOY / "turnserver.conf").read_text().splitlines()]
     options = [line for line in lines if line and not line.startswith("#")]
     assert not [o for o in options if o.startswith(("user=", "static-auth-secret"))], "secrets go on the command line"
-    assert "lt-cred-mech" in options and "fingerprint" in options
+    assert "use-auth-secret" in options and "fingerprint" in options, "time-limited credentials (TURN REST)"
+    assert "lt-cred-mech" not in options
     for denied in ("127.0.0.0-127.255.255.255", "169.254.0.0-169.254.255.255"):
         assert f"denied-peer-ip={denied}" in options
