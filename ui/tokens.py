@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import streamlit as st
 
 from awsome_core.services import tokens
@@ -9,8 +12,16 @@ from awsome_core.text import escape_markdown
 from ui.runtime import get_sessionmaker, show_errors
 
 
-def _when(value: object) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "never"
+def _when(value: datetime | None) -> str:
+    """*value* (aware UTC) in the browser's time zone, or "never"."""
+    if value is None:
+        return "never"
+    try:
+        zone = ZoneInfo(st.context.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = value.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 @st.fragment
@@ -29,7 +40,7 @@ def show_tokens(user_id: int) -> None:
             with show_errors("Creating the token"):
                 created = tokens.create_token(sessions=sessions, user_id=user_id, name=name)
                 st.success("Token created. Copy it now: it is shown only this once.")
-                st.code(created.token, language=None)
+                st.code(created.token, language=None, wrap_lines=True)  # wrapped: whole on a phone too
     with show_errors("Loading your tokens"):
         mine = tokens.list_tokens(sessions=sessions, user_id=user_id)
         if not mine:
