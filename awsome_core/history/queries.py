@@ -8,6 +8,9 @@ Readings come back as a :class:`HistoryFrame` of numpy columns rather than ORM o
 readings (100,000 rows) loads in well under a second; aggregations (counts, weekday × hour grids,
 streaks) are then done in numpy (see :mod:`awsome_core.history.summary`), identically on SQLite and
 MySQL (whose date functions differ).
+
+**The corrected emotion wins where there is one** (:mod:`awsome_core.history.correction`): every column of a
+:class:`HistoryFrame` but ``model_emotion``, and every valence that "did it help?" compares, follow it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import DateTime, and_, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from awsome_core.emotions import EMOTIONS
+from awsome_core.history.correction import apply_corrections, effective_valence
 from awsome_core.music.recommender import STRATEGIES
 from awsome_core.storage import repository
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track
@@ -45,8 +49,10 @@ class HistoryFrame:
 
     ``created_at`` is ``datetime64[us]`` holding UTC wall-clock time (numpy has no time zones).
     ``probabilities`` is ``(n, 7)`` in :data:`~awsome_core.emotions.EMOTIONS` order. ``emotion`` indexes
-    EMOTIONS: the user's correction where they made one, else the model's top emotion. ``source``
-    indexes :data:`~awsome_core.storage.repository.SOURCES`.
+    EMOTIONS: the user's correction where they made one, else the model's top emotion; ``probabilities``,
+    ``valence`` and ``arousal`` follow the same rule (a corrected reading is one-hot on its correction).
+    ``model_emotion`` is the model's own top emotion; ``source`` indexes
+    :data:`~awsome_core.storage.repository.SOURCES`.
     """
 
     event_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -56,6 +62,13 @@ class HistoryFrame:
     arousal: np.ndarray = field(default_factory=lambda: np.zeros(0))
     emotion: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     source: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    model_emotion: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+
+    @property
+    def corrected(self) -> np.ndarray:
+        """Boolean mask of the readings whose emotion is the user's correction."""
+        mask: np.ndarray = self.emotion != self.model_emotion
+        return mask
 
     def __len__(self) -> int:
         return int(self.event_id.shape[0])
@@ -157,14 +170,23 @@ def load_history(
     n, k = len(rows), len(EMOTIONS)
     cols = list(zip(*rows, strict=True))
     top, corrected, source = cols[k + 4], cols[k + 5], cols[k + 6]
+    model = np.fromiter((_EMOTION_INDEX[t] for t in top), np.int8, n)
+    fix = np.fromiter((_EMOTION_INDEX[c] if c else -1 for c in corrected), np.int8, n)
+    probabilities, valence, arousal = apply_corrections(
+        np.asarray(cols[2 : 2 + k], dtype=np.float64).T.copy(),
+        np.asarray(cols[k + 2], dtype=np.float64),
+        np.asarray(cols[k + 3], dtype=np.float64),
+        fix,
+    )
     return HistoryFrame(
         event_id=np.asarray(cols[0], dtype=np.int64),
         created_at=np.asarray(cols[1], dtype="datetime64[us]"),
-        probabilities=np.asarray(cols[2 : 2 + k], dtype=np.float64).T.copy(),
-        valence=np.asarray(cols[k + 2], dtype=np.float64),
-        arousal=np.asarray(cols[k + 3], dtype=np.float64),
-        emotion=np.fromiter((_EMOTION_INDEX[c or t] for t, c in zip(top, corrected, strict=True)), np.int8, n),
+        probabilities=probabilities,
+        valence=valence,
+        arousal=arousal,
+        emotion=np.where(fix >= 0, fix, model).astype(np.int8),
         source=np.fromiter((_SOURCE_INDEX.get(s, -1) for s in source), np.int8, n),
+        model_emotion=model,
     )
 
 
@@ -230,7 +252,7 @@ def did_it_help(
     :func:`load_history` returns them): then only readings at or after *until* are queried.
     """
     batches = session.execute(
-        select(Recommendation.strategy, Recommendation.created_at, MoodEvent.id, MoodEvent.valence)
+        select(Recommendation.strategy, Recommendation.created_at, MoodEvent.id, effective_valence())
         .join(MoodEvent, and_(MoodEvent.id == Recommendation.mood_event_id, MoodEvent.user_id == user_id))
         .where(Recommendation.user_id == user_id, *repository.time_range(Recommendation.created_at, since, until))
         .distinct()
@@ -264,7 +286,7 @@ def _readings_between(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, datetime64 UTC times, valences) of the user's readings matching *lower* with ``created_at <= end``."""
     query = (
-        select(MoodEvent.id, _RAW_CREATED_AT, MoodEvent.valence)
+        select(MoodEvent.id, _RAW_CREATED_AT, effective_valence())
         .where(MoodEvent.user_id == user_id, lower, MoodEvent.created_at <= end)
         .order_by(MoodEvent.created_at, MoodEvent.id)
     )

@@ -15,6 +15,7 @@ from awsome_core.storage import repository
 from awsome_core.storage.db import session_scope
 
 ExportFormat = Literal["csv", "json"]
+ExportKind = Literal["readings", "music"]
 
 
 def set_store_images(*, sessions: sessionmaker[Session], user_id: int, enabled: bool) -> bool:
@@ -55,8 +56,22 @@ def export(
     since: datetime | None = None,
     until: datetime | None = None,
     sources: Collection[str] | None = None,
+    tz: str | None = None,
+    digits: int | None = None,
+    what: ExportKind = "readings",
 ) -> str:
-    """The user's readings in ``[since, until)`` as CSV or JSON text (columns: ``userdata.EXPORT_COLUMNS``)."""
+    """The user's readings in ``[since, until)`` as CSV or JSON text (columns: ``userdata.EXPORT_COLUMNS``),
+    or with ``what="music"`` every track recommended to them with their rating (``userdata.MUSIC_COLUMNS``;
+    the range and sources do not apply). Times in *tz* (None: UTC); floats rounded to *digits* decimals (None:
+    exact). The corrected emotion wins where there is one (``userdata``'s docstring says how)."""
     with session_scope(sessions) as session:
-        rows = list(userdata.export_rows(session=session, user_id=user_id, since=since, until=until, sources=sources))
-    return userdata.export_csv(rows) if fmt == "csv" else userdata.export_json(rows)
+        if what == "music":
+            rows = list(userdata.music_rows(session=session, user_id=user_id, tz=tz))
+        else:
+            rows = list(
+                userdata.export_rows(
+                    session=session, user_id=user_id, since=since, until=until, sources=sources, tz=tz, digits=digits
+                )
+            )
+    columns = userdata.MUSIC_COLUMNS if what == "music" else userdata.EXPORT_COLUMNS
+    return userdata.export_csv(rows, columns) if fmt == "csv" else userdata.export_json(rows)

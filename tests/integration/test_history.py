@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from awsome_core.emotions import EMOTIONS
+from awsome_core.emotions import EMOTIONS, VALENCE_AROUSAL
 from awsome_core.history import queries, userdata
 from awsome_core.history.queries import load_dashboard, load_history
 from awsome_core.history.summary import emotion_counts
@@ -115,7 +115,7 @@ def test_load_history_returns_the_users_readings_in_range_and_sources(session: S
     assert frame.event_id.tolist() == [inside[0].id, inside[1].id, corrected.id]
     assert frame.created_at[0] == np.datetime64("2026-03-01T13:00:00", "us")
     assert frame.probabilities.shape == (3, 7) and frame.probabilities[0, EMOTIONS.index("happy")] == 1.0
-    assert frame.valence.tolist() == pytest.approx([0.9, 0.9, 0.15])  # a correction keeps the valence
+    assert frame.valence.tolist() == pytest.approx([0.9, 0.9, 0.5])  # the correction wins: neutral's valence
     assert emotion_counts(frame) == {**dict.fromkeys(EMOTIONS, 0), "happy": 2, "neutral": 1}  # the correction counts
     photo = load_history(session=session, user_id=alice.id, since=T0, until=T0 + timedelta(days=1), sources=["photo"])
     assert photo.event_id.tolist() == [inside[1].id]
@@ -254,7 +254,11 @@ def test_export_csv_round_trips_one_row_per_event_with_all_probabilities(session
     for row, event in zip(rows, stored, strict=True):
         assert datetime.fromisoformat(row["created_at"]) == event.created_at
         assert [float(row[e]) for e in EMOTIONS] == [getattr(event, e) for e in EMOTIONS]  # exact
-        assert (float(row["valence"]), float(row["arousal"])) == (event.valence, event.arousal)
+        expected = (
+            VALENCE_AROUSAL[event.corrected_emotion] if event.corrected_emotion else (event.valence, event.arousal)
+        )
+        assert (float(row["valence"]), float(row["arousal"])) == expected  # the correction wins
+        assert row["emotion"] == (event.corrected_emotion or event.top_emotion)
         assert (row["source"], row["top_emotion"], row["model_version"]) == (
             event.source,
             event.top_emotion,
@@ -266,6 +270,76 @@ def test_export_csv_round_trips_one_row_per_event_with_all_probabilities(session
     assert [[r[e] for e in EMOTIONS] for r in data] == [[float(r[e]) for e in EMOTIONS] for r in rows]
     assert [r["created_at"] for r in data] == [r["created_at"] for r in rows]
     assert json.loads(userdata.export_json([])) == []
+
+
+def test_export_in_the_users_time_zone_rounded_with_the_correction(session: Session, tmp_path: Path) -> None:
+    alice, bob, _ = _two_users(session, tmp_path)
+    repo.add_mood_event(
+        session=session,
+        user_id=alice.id,
+        probabilities={e: 1 / 3 if e in ("happy", "sad", "neutral") else 0.0 for e in EMOTIONS},
+        source="photo",
+        model_version="v2",
+        created_at=datetime(2026, 7, 1, 22, 30, tzinfo=UTC),
+        corrected_emotion="sad",
+    )
+    session.commit()
+    rows = list(userdata.export_rows(session=session, user_id=alice.id, tz="Europe/Berlin", digits=3))
+    last = rows[-1]
+    assert last["created_at"] == "2026-07-02T00:30:00+02:00"  # the next day in Berlin, summer time
+    assert datetime.fromisoformat(last["created_at"]) == datetime(2026, 7, 1, 22, 30, tzinfo=UTC)
+    assert last["happy"] == 0.333 and last["angry"] == 0.0  # the model's probabilities, rounded
+    assert (last["top_emotion"], last["corrected_emotion"], last["emotion"]) == ("happy", "sad", "sad")
+    assert (last["valence"], last["arousal"]) == VALENCE_AROUSAL["sad"]
+    text = userdata.export_csv(rows)
+    assert ",0.333," in text and "0.3333" not in text
+    assert all(len(r["created_at"]) == 25 and r["created_at"].endswith(("+01:00", "+02:00")) for r in rows)
+
+
+def test_music_export_lists_every_recommended_track_with_the_rating(session: Session, tmp_path: Path) -> None:
+    alice, bob, _ = _two_users(session, tmp_path)
+    event = _reading(session, alice, T0, "sad", corrected_emotion="angry")
+    tracks = _tracks(session, 3)
+    _batch(session, alice, event, tracks, "calm", T0 + timedelta(minutes=1))
+    session.add_all(
+        [
+            Feedback(user_id=alice.id, track_id=tracks[0].id, value=1),
+            Feedback(user_id=bob.id, track_id=tracks[1].id, value=-1),
+        ]
+    )
+    session.commit()
+    rows = list(userdata.music_rows(session=session, user_id=alice.id, tz="America/New_York"))
+    mine = [r for r in rows if r["recommended_at"].startswith("2026-03-01T07:01:00-05:00")]
+    assert [(r["rank"], r["title"], r["emotion"], r["strategy"], r["rating"]) for r in mine] == [
+        (1, "Song 0", "angry", "calm", "liked"),
+        (2, "Song 1", "angry", "calm", None),  # Bob's dislike is not Alice's
+        (3, "Song 2", "angry", "calm", None),
+    ]
+    text = userdata.export_csv(rows, userdata.MUSIC_COLUMNS)
+    assert text.splitlines()[0] == ",".join(userdata.MUSIC_COLUMNS)
+    bob_rows = list(userdata.music_rows(session=session, user_id=bob.id))
+    assert [r["strategy"] for r in bob_rows] == ["lift"] * 3  # Bob's own batch only, never Alice's "calm" one
+
+
+def test_every_history_figure_follows_the_correction(session: Session) -> None:
+    """A happy-looking reading corrected to sad counts as sad everywhere: counts, valence, probabilities and
+    the "did it help?" deltas."""
+    alice = _user(session, "alice")
+    before = _reading(session, alice, T0, "happy", corrected_emotion="sad")
+    _reading(session, alice, T0 + timedelta(minutes=30), "neutral")
+    _batch(session, alice, before, _tracks(session, 1), "lift", T0 + timedelta(minutes=1))
+    session.commit()
+    frame = load_history(session=session, user_id=alice.id)
+    assert emotion_counts(frame)["sad"] == 1 and emotion_counts(frame)["happy"] == 0
+    assert frame.corrected.tolist() == [True, False]
+    assert EMOTIONS[frame.model_emotion[0]] == "happy"
+    assert frame.valence[0] == VALENCE_AROUSAL["sad"][0] and frame.arousal[0] == VALENCE_AROUSAL["sad"][1]
+    assert frame.probabilities[0].tolist() == [float(e == "sad") for e in EMOTIONS]
+    (lift,) = [e for e in queries.did_it_help(session=session, user_id=alice.id) if e.strategy == "lift"]
+    assert lift.mean_delta_valence == pytest.approx(VALENCE_AROUSAL["neutral"][0] - VALENCE_AROUSAL["sad"][0])
+    dash = load_dashboard(session=session, user_id=alice.id, since=T0, until=T0 + timedelta(hours=1))
+    (lift,) = [e for e in dash.effects if e.strategy == "lift"]
+    assert lift.mean_delta_valence == pytest.approx(VALENCE_AROUSAL["neutral"][0] - VALENCE_AROUSAL["sad"][0])
 
 
 # ----------------------------------------------------------------------------- deletion
