@@ -3,10 +3,8 @@
 #
 # The device machine has JAX but no TensorFlow, so the same awsome_core/training/train.py runs there with
 # KERAS_BACKEND=jax; the .keras checkpoints it writes load unchanged under TensorFlow for `awsome export`.
-# The GPU machine cannot reach ../shared or PyPI, so the caller carries (in ignored folders):
-#   .whl/      keras, namex, optree wheels (pip download ... --python-version 3.12, see the device README)
-#   .devdata/  fer_x.xz (Training then PublicTest pixels, uint8, xz) and labels.npz (y and FERPlus votes),
-#              packed from ../shared by scripts/device_pack.py, deleted after the session, never committed.
+# What the caller carries (.whl/, .devdata/) and the set-up: scripts/device_setup.sh. Distillation of an
+# ensemble: scripts/device_distill.sh.
 #
 # Usage on the device machine, from the repository root:
 #   bash scripts/device_train.sh MINUTES NAME:"ARGS" [NAME:"ARGS" ...]
@@ -17,54 +15,14 @@
 set -u
 MINUTES=$1
 shift
-RUNS=/tmp/runs
-mkdir -p "$RUNS" "$OUT"
-
-if [ ! -d /tmp/site/keras ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-fi
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_MEM_FRACTION=0.15 PYTHONUNBUFFERED=1
-
-if [ ! -f /tmp/fer/fer2013_val.npz ]; then
-    mkdir -p /tmp/fer
-    xz -d -T0 -c .devdata/fer_x.xz > /tmp/fer/x.raw || exit 1
-    python3 - <<'EOF' || exit 1
-import numpy as np
-labels = np.load(".devdata/labels.npz")
-x = np.fromfile("/tmp/fer/x.raw", dtype=np.uint8).reshape(-1, 48, 48)
-n = len(labels["y_train"])
-for split, rows in (("train", slice(0, n)), ("val", slice(n, None))):
-    np.savez(f"/tmp/fer/fer2013_{split}.npz", x=x[rows], y=labels[f"y_{split}"], ferplus_votes=labels[f"votes_{split}"])
-print("data:", x.shape)
-EOF
-fi
-python3 -c "import jax; print(jax.devices())"
-nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu --format=csv,noheader
+# shellcheck source=scripts/device_setup.sh
+source scripts/device_setup.sh
 
 for spec in "$@"; do
     name=${spec%%:*}
-    args=${spec#*:}
-    if [ -f "$RUNS/$name.pid" ] && kill -0 "$(cat "$RUNS/$name.pid")" 2>/dev/null; then
-        echo "$name: running"
-        continue
-    fi
     # shellcheck disable=SC2086  # ARGS are words on purpose
-    setsid nohup python3 -m awsome_core.training.train --data-dir /tmp/fer --out "$RUNS/$name" $args \
-        >> "$RUNS/$name.out" 2>&1 < /dev/null &
-    echo $! > "$RUNS/$name.pid"
-    echo "$name: started ($args)"
+    start_run "$name" ${spec#*:}
 done
-
-report() {
-    for pidfile in "$RUNS"/*.pid; do
-        name=$(basename "$pidfile" .pid)
-        state=done
-        kill -0 "$(cat "$pidfile")" 2>/dev/null && state=running
-        last=$(tail -n 1 "$RUNS/$name/log.jsonl" 2>/dev/null | cut -c1-150)
-        best=$(cat "$RUNS/$name/state.json" 2>/dev/null)
-        echo "$(date +%T) $name [$state] $last | $best"
-    done
-}
 
 end=$(($(date +%s) + MINUTES * 60))
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -79,7 +37,7 @@ tar czf "$OUT/logs.tgz" -C "$RUNS" --exclude='*.keras' . 2>/dev/null
 JAX_PLATFORMS=cpu python3 - <<'EOF'
 import json, os, pathlib, subprocess
 import keras
-runs = pathlib.Path("/tmp/runs")
+runs = pathlib.Path(os.environ.get("AWSOME_DEVICE_RUNS", "/tmp/runs"))
 scored = []
 for state in runs.glob("*/state.json"):
     s = json.loads(state.read_text())

@@ -172,6 +172,7 @@ class DistillationInfo:
     alpha: float
     ferplus_weight: float
     teacher_tta: str = "flip"
+    soft_targets: str = ""  # the soft-target file the student read, if it was given one
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DistillationInfo:

@@ -118,7 +118,8 @@ def _render_distillation(card: ModelCard) -> list[str]:
         "## Distillation",
         "",
         f"- teacher: the mean of {len(d.teacher)} members' probabilities ({', '.join(f'`{m}`' for m in d.teacher)}), "
-        f"each with {TTA_NAMES.get(d.teacher_tta, d.teacher_tta)}, on the un-augmented training faces",
+        f"each with {TTA_NAMES.get(d.teacher_tta, d.teacher_tta)}, on the un-augmented training faces"
+        + (f" (soft targets `{Path(d.soft_targets).name}`)" if d.soft_targets else ""),
         f"- loss: (1 − {d.alpha}) × cross-entropy with the labels (one-hot mixed with FERPlus votes, weight "
         f"{d.ferplus_weight}) + {d.alpha} × T² × KL(teacher ‖ student) at temperature T = {d.temperature} "
         "(`awsome_core/training/model.py: DistillationLoss`)",

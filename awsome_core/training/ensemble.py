@@ -8,6 +8,7 @@ Run commands::
         --update-card models/emotion.json                                    # the card's side-by-side table
     awsome ensemble soft-targets --members runs/a runs/b --data .../fer2013_train.npz --out runs/teacher.npz
     awsome train --config wide --out runs/student --teacher runs/teacher.npz  # distil (or --teacher runs/a runs/b)
+    awsome ensemble add-to-card --json ensemble.json --card models/emotion.json   # figures scored elsewhere (GPU)
 
 A member is a run folder (its ``swa.keras``, else ``best.keras``), a ``.keras`` checkpoint or a served
 ``.tflite`` (with its ``.json`` card beside it). The ensemble's probabilities are the plain mean of the
@@ -20,6 +21,7 @@ from other faces; the temperature is applied when training reads it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import logging
@@ -193,7 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--data", type=Path, required=True, help="the training .npz (every row is scored)")
     st.add_argument("--out", type=Path, required=True)
     st.add_argument("--tta", choices=("none", *TTA_MODES), default="flip")
+    ad = sub.add_parser("add-to-card", help="store an ensemble's figures (evaluate --json) in a model card")
+    ad.add_argument("--json", type=Path, required=True)
+    ad.add_argument("--card", type=Path, required=True, metavar="EMOTION_JSON")
     args = parser.parse_args(argv)
+    if args.action == "add-to-card":
+        add_to_card(args.card, EnsembleInfo.from_dict(json.loads(args.json.read_text(encoding="utf-8"))))
+        return 0
     members = [load_member(m) for m in args.members]
     if args.action == "soft-targets":
         logger.info("wrote %s", write_soft_targets(members, args.data, args.out, tta=args.tta))
@@ -210,9 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(info.to_dict(), indent=2))
     if args.update_card:
-        import dataclasses
-
-        from awsome_core.training.card_readme import write_card
-
-        write_card(args.update_card, dataclasses.replace(load_card(args.update_card), ensemble=info))
+        add_to_card(args.update_card, info)
     return 0
+
+
+def add_to_card(card_path: Path, info: EnsembleInfo) -> None:
+    """Store *info* as the card's ``ensemble`` section (shown beside the served student) and re-render."""
+    from awsome_core.training.card_readme import write_card
+
+    write_card(card_path, dataclasses.replace(load_card(card_path), ensemble=info))

@@ -163,21 +163,33 @@ def hardware_description() -> str:
     return f"{os.cpu_count()} CPU cores ({model}), no GPU"
 
 
-def distillation_of(config: dict[str, Any]) -> DistillationInfo | None:
-    """The distillation settings of a run's config, or None if it learnt from labels alone."""
+def distillation_of(config: dict[str, Any], run: Path) -> DistillationInfo | None:
+    """The distillation settings of a run's config, or None if it learnt from labels alone. A soft-target file
+    is read for its members and TTA, at its path or beside the run folder (where a GPU run's files come back)."""
     if not config.get("teacher") or not config.get("distill_alpha"):
         return None
+    teacher, soft, tta = tuple(config["teacher"]), "", str(config.get("teacher_tta", "flip"))
+    if len(teacher) == 1 and teacher[0].endswith(".npz"):
+        soft = teacher[0]
+        found = next((p for p in (Path(soft), run.parent / Path(soft).name) if p.is_file()), None)
+        if found is not None:
+            with np.load(found) as f:
+                teacher = tuple(str(m) for m in f["members"])
+                tta = str(f["tta"]) if "tta" in f.files else tta
     return DistillationInfo(
-        teacher=tuple(config["teacher"]),
+        teacher=teacher,
         temperature=float(config["distill_temperature"]),
         alpha=float(config["distill_alpha"]),
         ferplus_weight=float(config.get("ferplus_weight", 0.0)),
-        teacher_tta=str(config.get("teacher_tta", "flip")),
+        teacher_tta=tta,
+        soft_targets=soft,
     )
 
 
-def build_card(*, tflite: bytes, info: dict[str, Any], checks: dict[str, Any], params: int, hardware: str) -> ModelCard:
-    """The model card written to ``emotion.json`` (evaluation figures added later)."""
+def build_card(
+    *, tflite: bytes, info: dict[str, Any], checks: dict[str, Any], params: int, hardware: str, run: Path
+) -> ModelCard:
+    """The model card written to ``emotion.json`` (evaluation figures added later); *run* is the run folder."""
     sha = hashlib.sha256(tflite).hexdigest()
     preset = info["config"].get("preset", "fer")
     return ModelCard(
@@ -205,7 +217,7 @@ def build_card(*, tflite: bytes, info: dict[str, Any], checks: dict[str, Any], p
         training=TrainingInfo.from_dict({**info, "hardware": hardware}),
         export={"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **checks},
         known_weaknesses=KNOWN_WEAKNESSES,
-        distillation=distillation_of(info["config"]),
+        distillation=distillation_of(info["config"], run),
     )
 
 
@@ -230,7 +242,12 @@ def export(checkpoint: Path, out_dir: Path, *, data: Path | None, hardware: str,
     if not np.isfinite(lite_probs).all() or agreement["argmax_agreement"] < MIN_AGREEMENT:
         raise ModelError(f"The TFLite model disagrees with Keras: {agreement}; nothing written.")
     card = build_card(
-        tflite=tflite, info=run_info(checkpoint), checks=checks, params=backbone.count_params(), hardware=hardware
+        tflite=tflite,
+        info=run_info(checkpoint),
+        checks=checks,
+        params=backbone.count_params(),
+        hardware=hardware,
+        run=Path(checkpoint).parent,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "emotion.tflite").write_bytes(tflite)

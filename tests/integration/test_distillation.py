@@ -37,70 +37,95 @@ def test_distillation_loss_is_cross_entropy_plus_the_tempered_kl() -> None:
     assert (restored.temperature, restored.alpha) == (4.0, 0.9)
 
 
-@pytest.mark.slow
-def test_ensemble_scores_distils_a_student_that_resumes_exactly_and_exports(tmp_path: Path) -> None:
-    data = _tiny_fer(tmp_path / "data")
-    train_npz, val_npz = data / "fer2013_train.npz", data / "fer2013_val.npz"
+DISTIL = {"distill_temperature": 3.0, "distill_alpha": 0.8, "mixup_alpha": 0.2, "cutmix_prob": 0.5}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two debug members (different seeds and widths), their soft targets, and a student distilled from them."""
+    root = tmp_path_factory.mktemp("distill")
+    data = _tiny_fer(root / "data")
     base = {"data_dir": str(data), "limit_train": 0, "limit_val": 0}
-    a, b = tmp_path / "a", tmp_path / "b"
+    a, b = root / "a", root / "b"
     T.train(T.make_config("debug", epochs=1, seed=1, **base), a)
     T.train(T.make_config("debug", epochs=1, seed=2, widths=(8, 8), dense_units=8, **base), b)
+    teacher = root / "teacher.npz"
+    args = ["soft-targets", "--members", str(a), str(b), "--data", str(data / "fer2013_train.npz"), "--out"]
+    assert E.main([*args, str(teacher)]) == 0
+    T.train(_student_config(data, teacher), root / "student")
+    return {"root": root, "data": data, "a": a, "b": b, "teacher": teacher, "student": root / "student"}
 
-    # The ensemble: every member and the mean of their probabilities, with TTA and the tighter re-crop.
-    report = tmp_path / "ensemble.json"
-    args = ["--members", str(a), str(b / "best.keras"), "--data", str(val_npz), "--tta", "--recrop", "0.8"]
-    assert E.main(["evaluate", *args, "--json", str(report)]) == 0
+
+def _student_config(data: Path, *teacher: Path, **overrides: object) -> T.TrainConfig:
+    base = {"data_dir": str(data), "limit_train": 0, "limit_val": 0, "zoom": (0.85, 1.4), **DISTIL, **overrides}
+    return T.make_config("debug", teacher=[str(t) for t in teacher], **base)
+
+
+def _ensemble_args(runs: dict[str, Path]) -> list[str]:
+    val = str(runs["data"] / "fer2013_val.npz")
+    return ["--members", str(runs["a"]), str(runs["b"] / "best.keras"), "--data", val, "--tta", "--recrop", "0.8"]
+
+
+@pytest.mark.slow
+def test_ensemble_evaluate_scores_each_member_and_their_mean(runs: dict[str, Path]) -> None:
+    report = runs["root"] / "ensemble.json"
+    assert E.main(["evaluate", *_ensemble_args(runs), "--json", str(report)]) == 0
     info = json.loads(report.read_text())
     assert [m["name"] for m in info["members"]] == ["a", "b"] and info["evaluation"]["rows"] == 48
     assert set(info["evaluation"]["recrop"]) == {"0.8"} and info["members"][0]["recrop_accuracy"].keys() == {"0.8"}
-    members = [E.load_member(a), E.load_member(b)]
-    x_va = np.load(val_npz)["x"]
+    members = [E.load_member(runs["a"]), E.load_member(runs["b"])]
+    with np.load(runs["data"] / "fer2013_val.npz") as val:
+        x_va, y_va = val["x"], val["y"]
     mean = (members[0].predict(x_va) + members[1].predict(x_va)) / 2
-    y_va = np.load(val_npz)["y"]
     assert info["evaluation"]["plain"]["accuracy"] == pytest.approx(float((mean.argmax(1) == y_va).mean()))
+    assert np.load(runs["teacher"])["log_probs"].shape == (2, 96, 7)
 
-    # Soft targets once into a file; a student trained from the members directly computes the same file.
-    teacher = tmp_path / "teacher.npz"
-    assert E.main(["soft-targets", "--members", str(a), str(b), "--data", str(train_npz), "--out", str(teacher)]) == 0
-    assert np.load(teacher)["log_probs"].shape == (2, 96, 7)
 
-    distil = {"distill_temperature": 3.0, "distill_alpha": 0.8, "mixup_alpha": 0.2, "cutmix_prob": 0.5}
-    cfg = T.make_config("debug", teacher=[str(teacher)], zoom=(0.85, 1.4), **distil, **base)
-    straight = T.train(cfg, tmp_path / "straight")
-    interrupted = tmp_path / "interrupted"
+@pytest.mark.slow
+def test_distilled_student_resumes_exactly(runs: dict[str, Path]) -> None:
+    cfg = _student_config(runs["data"], runs["teacher"])
+    straight = [json.loads(line) for line in (runs["student"] / "log.jsonl").read_text().splitlines()][-1]
+    interrupted = runs["root"] / "interrupted"
     assert T.train(cfg, interrupted, max_epochs_this_run=1)["epoch"] == 1
     resumed = T.train(cfg, interrupted)  # loads last.keras with the custom loss and metric
     assert resumed["epoch"] == 2 and 0.0 <= resumed["train_acc"] <= 1.0
     assert resumed["train_loss"] == pytest.approx(straight["train_loss"], rel=1e-4)
     assert resumed["val_acc"] == pytest.approx(straight["val_acc"])
 
-    by_members = tmp_path / "by-members"
-    T.train(T.make_config("debug", teacher=[str(a), str(b)], epochs=1, **distil, **base), by_members)
-    np.testing.assert_allclose(np.load(by_members / "teacher.npz")["log_probs"], np.load(teacher)["log_probs"])
 
-    # The student exports to the int8 serving model; its card says how it was distilled.
+@pytest.mark.slow
+def test_teacher_named_by_its_members_computes_the_same_soft_targets(runs: dict[str, Path]) -> None:
+    out = runs["root"] / "by-members"
+    T.train(_student_config(runs["data"], runs["a"], runs["b"], epochs=1), out)
+    np.testing.assert_allclose(np.load(out / "teacher.npz")["log_probs"], np.load(runs["teacher"])["log_probs"])
+
+
+@pytest.mark.slow
+def test_student_exports_int8_and_its_card_shows_ensemble_recrop_and_distillation(runs: dict[str, Path]) -> None:
     from awsome_core.training import evaluate, export
+    from awsome_core.vision.classifier import EmotionClassifier
 
-    models = tmp_path / "models"
-    checkpoint = str(tmp_path / "straight" / "best.keras")
-    assert export.main(["--checkpoint", checkpoint, "--out", str(models), "--data", str(val_npz)]) == 0
-    model = models / "emotion.tflite"
-    card_args = ["--data", str(val_npz), "--model", str(model), "--tta", "--recrop", "0.8", "--update-card"]
-    assert evaluate.main(card_args) == 0
-    assert E.main(["evaluate", *args, "--hardware", "2 CPU cores", "--update-card", str(models / "emotion.json")]) == 0
+    models, val = runs["root"] / "models", str(runs["data"] / "fer2013_val.npz")
+    checkpoint = str(runs["student"] / "best.keras")
+    assert export.main(["--checkpoint", checkpoint, "--out", str(models), "--data", val]) == 0
+    model, card_path = models / "emotion.tflite", str(models / "emotion.json")
+    assert evaluate.main(["--data", val, "--model", str(model), "--tta", "--recrop", "0.8", "--update-card"]) == 0
+    report = runs["root"] / "ensemble-for-card.json"
+    assert E.main(["evaluate", *_ensemble_args(runs), "--hardware", "2 CPU cores", "--json", str(report)]) == 0
+    assert E.main(["add-to-card", "--json", str(report), "--card", card_path]) == 0  # as for figures from a GPU
 
-    card = load_card(models / "emotion.json")
-    assert card.distillation is not None and card.distillation.teacher == (str(teacher),)
+    card = load_card(card_path)
+    members = (str(runs["a"] / "best.keras"), str(runs["b"] / "best.keras"))
+    assert card.distillation is not None and card.distillation.teacher == members
+    assert card.distillation.soft_targets == str(runs["teacher"]) and card.distillation.teacher_tta == "flip"
     assert (card.distillation.temperature, card.distillation.alpha) == (3.0, 0.8)
-    assert card.ensemble is not None and len(card.ensemble.members) == 2
+    assert card.ensemble is not None and len(card.ensemble.members) == 2 and card.ensemble.hardware == "2 CPU cores"
     assert card.evaluation["fer2013_val"].recrop["0.8"].plain.rows == 48
     readme = (models / "README.md").read_text()
     assert "## Distillation" in readme and "temperature T = 3.0" in readme
     assert "## Ensemble and student" in readme and "| ensemble of 2 |" in readme
     assert f"student `{card.model_version}` (served)" in readme and "re-crop 0.8" in readme
 
-    from awsome_core.vision.classifier import EmotionClassifier
-
     served = EmotionClassifier.load(model, tta=None)
     assert served.tta == "flip" and served.model_card == card
-    assert served.predict(x_va[:3]).shape == (3, 7)
+    assert served.predict(np.zeros((3, 48, 48), np.uint8)).shape == (3, 7)
