@@ -1,7 +1,11 @@
-"""History: your moods over time, the music recommended and what you liked, what helped; export and delete.
+"""History: your moods over time, the music recommended and what you liked, what helped; correct a reading;
+export and delete.
 
-Glue over :mod:`awsome_core.history`: filters → ``load_dashboard`` → figures and tables. Days and hours are
-the browser's time zone (``st.context.timezone``; UTC when unknown). Exports hold the whole history.
+Glue over :mod:`awsome_core.history`: filters → ``load_dashboard`` → the sections of :mod:`ui.history`. Days
+and hours are the browser's time zone (``st.context.timezone``; UTC when unknown), the downloads too.
+Exports hold the whole history. One rule everywhere: the corrected emotion wins where there is one.
+The "API" source (stored as ``manual``) is readings sent through the HTTP API; it is offered only to users
+who have such readings.
 """
 
 from __future__ import annotations
@@ -12,12 +16,11 @@ from datetime import date, timedelta
 import streamlit as st
 
 from awsome_core.errors import StorageUnavailable
-from awsome_core.history import figures
-from awsome_core.history.queries import Dashboard, load_dashboard
-from awsome_core.history.summary import compute_streaks, day_range, local_today, period_phrase, summary_text
+from awsome_core.history.queries import Dashboard, load_dashboard, sources_used
+from awsome_core.history.summary import day_range, local_today, period_phrase
 from awsome_core.services import account, readings
 from awsome_core.storage.repository import SOURCES
-from awsome_core.text import escape_markdown
+from ui import history as view
 from ui.mood import save_kept_readings, show_pending_notice
 from ui.runtime import db_session, get_sessionmaker, get_settings, show_errors
 from ui.session import require_user, sign_out
@@ -43,62 +46,12 @@ def _date_bounds(picked: object, today: date) -> tuple[date, date]:
     return min(days), max(days)
 
 
-def _exporter(user_id: int, fmt: account.ExportFormat) -> Callable[[], str]:
-    """Deferred download: runs on click (outside the script thread), with its own session."""
-    maker = get_sessionmaker()
-    return lambda: account.export(sessions=maker, user_id=user_id, fmt=fmt)
-
-
 def _delete(user_id: int, what: str, delete: Callable[..., object]) -> bool:
     done = False
     with show_errors(f"Deleting your {what}"):
         delete(sessions=get_sessionmaker(), user_id=user_id, data_dir=get_settings().data_dir)
         done = True
     return done
-
-
-def _charts(dash: Dashboard, tz: str | None, start: date, end: date, today: date) -> None:
-    frame = dash.frame
-    st.info(escape_markdown(summary_text(frame, tz=tz, period=period_phrase(start, end, today))))
-    streaks = compute_streaks(frame.created_at, tz=tz, today=today)
-    # Streaks are counted within the range: a run that reaches its first day may be longer ("7+").
-    current = f"{streaks.current}{'+' if streaks.current == (end - start).days + 1 else ''}" if end == today else "–"
-    for column, label, value in zip(
-        st.columns(4),
-        ("Readings", "Days with a reading", "Longest run of days", "Current run of days"),
-        (f"{len(frame):,}", str(streaks.active_days), str(streaks.longest), current),
-        strict=True,
-    ):
-        column.metric(label, value)
-    st.plotly_chart(figures.timeline_figure(frame, tz=tz), key="history-timeline")
-    st.plotly_chart(figures.probability_area_figure(frame, tz=tz), key="history-probabilities")
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(figures.top_emotion_figure(frame), key="history-top-emotions")
-    with right:
-        st.plotly_chart(figures.heatmap_figure(frame, tz=tz), key="history-heatmap")
-
-
-def _music(dash: Dashboard, tz: str | None) -> None:
-    st.subheader("Music recommended to you")
-    st.caption("Every track the app recommended to you, and whether you liked it.")
-    if not dash.played:
-        st.caption("No music was recommended in this range.")
-        return
-    st.dataframe(figures.played_table(dash.played, tz=tz), hide_index=True, key="history-played")
-    if dash.liked:
-        st.markdown("**Tracks you liked** (by how often they were recommended in this range)")
-        st.dataframe(
-            figures.liked_table(dash.liked),
-            hide_index=True,
-            key="history-liked",
-            column_config={"Plays": st.column_config.NumberColumn("Times recommended")},
-        )
-    st.plotly_chart(figures.help_figure(dash.effects), key="history-help")
-    st.caption(
-        "Change in valence (0 unpleasant … 1 pleasant) from the reading the music was chosen for to your "
-        "next reading, when that came within an hour."
-    )
 
 
 st.title("History")
@@ -110,16 +63,29 @@ if flash := st.session_state.pop(_FLASH, None):
 
 tz = _browser_timezone()
 today = local_today(tz)
-date_col, source_col = st.columns(2)
-picked = date_col.date_input("Dates", value=(today - timedelta(days=6), today), max_value=today, key="history-dates")
-sources = source_col.pills("Sources", SOURCES, selection_mode="multi", default=list(SOURCES), key="history-sources")
-start, end = _date_bounds(picked, today)
-since, until = day_range(start, end, tz)
-
 dash: Dashboard | None = None
+offered = [s for s in SOURCES if s != "manual"]
 save_kept_readings(user_id)
 with show_errors("Loading your history"):
     try:
+        with db_session() as session:
+            offered += [s for s in sources_used(session=session, user_id=user_id) if s not in offered]
+        date_col, source_col = st.columns(2)
+        picked = date_col.date_input(
+            "Dates", value=(today - timedelta(days=6), today), max_value=today, key="history-dates"
+        )
+        sources = source_col.pills(
+            "Sources",
+            offered,
+            selection_mode="multi",
+            default=offered,
+            format_func=view.SOURCE_LABELS.get,
+            key="history-sources",
+        )
+        if "manual" in offered:
+            source_col.caption("API: readings your own scripts sent through the HTTP API (Account → API tokens).")
+        start, end = _date_bounds(picked, today)
+        since, until = day_range(start, end, tz)
         with db_session() as session:
             dash = load_dashboard(session=session, user_id=user_id, since=since, until=until, sources=sources or [])
     except StorageUnavailable:
@@ -127,31 +93,26 @@ with show_errors("Loading your history"):
 show_pending_notice(user_id)
 if dash is None:
     st.stop()
+period = period_phrase(start, end, today)
 if not dash.has_any_history:
     st.info("No history yet. Take a reading on the **Live camera** or **Photo** page and it will show up here.")
+elif not sources:
+    st.info("Pick at least one source above to see your readings.")
+elif len(dash.frame) == 0 and set(sources) >= set(offered):
+    st.info(f"No readings {period}. Try a wider range of dates.")
 elif len(dash.frame) == 0:
-    st.info(f"No readings {period_phrase(start, end, today)} from the sources you picked. Try a wider range.")
+    names = " or ".join(view.SOURCE_LABELS[s] for s in offered if s in sources)
+    st.info(f"No {names} readings {period}. Pick more sources or a wider range of dates.")
 else:
-    _charts(dash, tz, start, end, today)
+    view.show_charts(dash, tz, start, end, today)
+    if message := view.correct_a_reading(dash, user_id, tz):
+        st.session_state[_FLASH] = message
+        st.rerun()
 if dash.has_any_history:
-    _music(dash, tz)
+    view.show_music(dash, tz)
 
 st.subheader("Your data")
-EXPORTS: tuple[tuple[str, account.ExportFormat, str], ...] = (
-    ("CSV", "csv", "text/csv"),
-    ("JSON", "json", "application/json"),
-)
-with show_errors("Preparing your export"):
-    for column, (kind, fmt, mime) in zip(st.columns(len(EXPORTS)), EXPORTS, strict=True):
-        column.download_button(
-            f"Download all my readings ({kind})",
-            _exporter(user_id, fmt),
-            file_name=f"awsome-history.{kind.lower()}",
-            mime=mime,
-            key=f"export-{kind.lower()}",
-            disabled=not dash.has_any_history,
-            on_click="ignore",
-        )
+view.show_downloads(user_id, tz, dash.has_any_history)
 with st.expander("Delete my history", icon=":material/delete:"):
     st.write(
         "Deletes all your readings, recommendations, likes and dislikes, and any photos you chose to keep. "

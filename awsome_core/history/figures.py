@@ -2,6 +2,9 @@
 the rows of its tables (plain dicts of plain text, for ``st.dataframe``).
 
 Times are shown in local wall-clock time of ``tz`` (None: UTC; see :mod:`awsome_core.history.summary`).
+Every figure follows the History rule: the corrected emotion wins where there is one (the frame's columns
+already do, :mod:`awsome_core.history.correction`). Figures are laid out for a phone too (390 px): titles
+wrap onto a second line (:data:`TITLE_WRAP` characters), legends sit under the plot, never on the title.
 Long ranges are averaged into at most :data:`MAX_POINTS` time bins (1 min … 1 week wide, the narrowest
 that fits) so a year of readings stays a light chart. Every function accepts an empty frame and then
 returns a figure that says there is nothing to show.
@@ -31,7 +34,8 @@ AROUSAL_COLOR: Final = "#17becf"
 VALENCE_SCALE: Final = [[0.0, EMOTION_COLORS["sad"]], [0.5, "#f0f0f0"], [1.0, EMOTION_COLORS["happy"]]]
 _BIN_WIDTHS_S: Final = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 _EMPTY_MESSAGE: Final = "No readings in this range"
-RATINGS: Final = {1: "👍 liked", -1: "👎 disliked"}
+RATINGS: Final = {1: "👍", -1: "👎"}
+TITLE_WRAP: Final = 34  # characters per title line: what fits a 390 px wide phone at the title's size
 
 
 def bin_series(times: np.ndarray, values: np.ndarray, *, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +115,7 @@ def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
 
 def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
     """Mean valence per weekday (rows, Monday on top) and local hour of day (columns); blank = no readings."""
-    title = "When you feel good: mean valence by weekday and hour"
+    title = "When you feel good: mean valence by weekday and hour of day"
     if len(frame) == 0:
         return _empty_figure(title)
     counts, mean = weekday_hour_grid(frame, tz)
@@ -119,17 +123,17 @@ def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
         go.Heatmap(
             z=mean,
             x=list(range(24)),
-            y=list(WEEKDAYS),
+            y=[day[:3] for day in WEEKDAYS],
             customdata=counts,
             zmin=0,
             zmax=1,
             colorscale=VALENCE_SCALE,
-            colorbar={"title": "valence"},
+            colorbar={"title": {"text": "valence", "side": "right"}, "thickness": 10},
             hoverongaps=False,
             hovertemplate="%{y} %{x}:00<br>mean valence %{z:.2f}<br>%{customdata} readings<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis={"title": "hour of day", "dtick": 3}, yaxis={"autorange": "reversed"})
+    fig.update_layout(title=title, xaxis={"dtick": 3}, yaxis={"autorange": "reversed"})
     return _styled(fig)
 
 
@@ -154,16 +158,16 @@ def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
 
 
 def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> list[dict[str, object]]:
-    """One row per recommended track: local time, mood, strategy, rank, track, artists, the user's rating."""
+    """One row per recommended track: local time, the reading's mood, "title · artists", the user's 👍/👎.
+
+    Four narrow columns, so the table fits a phone; the strategy and rank are in the music export.
+    """
     zone = resolve_timezone(tz)
     return [
         {
-            "When": p.recommended_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "When": p.recommended_at.astimezone(zone).strftime("%d %b %H:%M"),
             "Mood": p.mood or "",
-            "Strategy": p.strategy,
-            "#": p.rank,
-            "Track": p.title,
-            "Artists": display_artists(p.artists),
+            "Track": _track_label(p.title, p.artists),
             "You": RATINGS.get(p.feedback or 0, ""),
         }
         for p in played
@@ -171,8 +175,24 @@ def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> lis
 
 
 def liked_table(liked: Sequence[LikedTrack]) -> list[dict[str, object]]:
-    """One row per liked track: title, artists and plays in the range."""
-    return [{"Track": t.title, "Artists": display_artists(t.artists), "Plays": t.plays} for t in liked]
+    """One row per liked track: "title · artists" and plays in the range."""
+    return [{"Track": _track_label(t.title, t.artists), "Plays": t.plays} for t in liked]
+
+
+def _track_label(title: str, artists: str) -> str:
+    names = display_artists(artists)
+    return f"{title} · {names}" if names else title
+
+
+def wrap_title(text: str, width: int = TITLE_WRAP) -> str:
+    """*text* broken into lines of at most *width* characters at spaces, joined by ``<br>`` (plotly's break)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> go.Figure:
@@ -183,9 +203,13 @@ def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> go.Figure:
 
 
 def _styled(fig: go.Figure) -> go.Figure:
+    """Title wrapped and left-aligned, legend under the plot (not on the title), room for both."""
+    title = fig.layout.title.text or ""
+    lines = wrap_title(title).count("<br>") + 1
     fig.update_layout(
-        margin={"l": 40, "r": 20, "t": 60, "b": 40},
-        height=360,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        title={"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        margin={"l": 40, "r": 20, "t": 30 + 20 * lines, "b": 40},
+        height=380,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
     )
     return fig

@@ -150,6 +150,12 @@ def has_history(*, session: Session, user_id: int) -> bool:
     return bool(session.scalar(select(exists().where(MoodEvent.user_id == user_id))))
 
 
+def sources_used(*, session: Session, user_id: int) -> list[str]:
+    """The sources of the user's readings (SOURCES order; ``manual`` is only written through the HTTP API)."""
+    used = set(session.scalars(select(MoodEvent.source).where(MoodEvent.user_id == user_id).distinct()))
+    return [s for s in SOURCES if s in used]
+
+
 def load_history(
     *,
     session: Session,

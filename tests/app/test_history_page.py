@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from awsome_core import auth
-from awsome_core.emotions import EMOTIONS
+from awsome_core.emotions import EMOTIONS, VALENCE_AROUSAL
 from awsome_core.storage import repository
 from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track, User
@@ -100,8 +103,8 @@ def test_history_page_renders_every_chart_for_a_seeded_user(app_env: str) -> Non
     assert at.get("metric")[0].proto.body == "30"  # Alice's readings only, not Bob's 12
     assert at.info[0].value.startswith("Mostly ")
     played = at.dataframe[0].value
-    assert played["Track"].tolist() == ["Song <b>*x*</b>"] and played["You"].tolist() == ["👍 liked"]
-    assert [b.proto.disabled for b in at.get("download_button")] == [False, False]
+    assert played["Track"].tolist() == ["Song <b>*x*</b> · Band, Guest"] and played["You"].tolist() == ["👍"]
+    assert [b.proto.disabled for b in at.get("download_button")] == [False, False, False]
 
 
 def test_history_page_without_readings_shows_a_friendly_empty_state(app_env: str) -> None:
@@ -109,7 +112,7 @@ def test_history_page_without_readings_shows_a_friendly_empty_state(app_env: str
     assert not at.exception
     assert "No history yet" in at.info[0].value
     assert _chart_keys(at) == []
-    assert [b.proto.disabled for b in at.get("download_button")] == [True, True]
+    assert [b.proto.disabled for b in at.get("download_button")] == [True, True, True]
 
 
 def test_history_page_with_old_readings_only_suggests_a_wider_range(app_env: str) -> None:
@@ -158,3 +161,69 @@ def test_database_errors_show_a_message_not_a_traceback(app_env: str, monkeypatc
     assert not at.exception
     assert "history is unavailable right now" in at.warning[0].value
     assert _chart_keys(at) == []
+
+
+def test_empty_range_with_every_source_says_nothing_about_picked_sources(app_env: str) -> None:
+    alice = _register(app_env, "alice")
+    _seed(app_env, alice, readings=3, days_ago=30)
+    at = _page(alice)
+    assert at.info[0].value == "No readings this week. Try a wider range of dates."
+    assert at.pills(key="history-sources").options == ["Live camera", "Photo"]  # no API readings: no API chip
+    at.pills(key="history-sources").set_value(["photo"]).run()
+    assert at.info[0].value == "No Photo readings this week. Pick more sources or a wider range of dates."
+    at.pills(key="history-sources").set_value([]).run()
+    assert at.info[0].value == "Pick at least one source above to see your readings."
+
+
+def test_api_source_is_offered_and_explained_only_when_used(app_env: str) -> None:
+    alice = _register(app_env, "alice")
+    with make_sessionmaker(make_engine(app_env))() as session:
+        repository.add_mood_event(
+            session=session,
+            user_id=alice,
+            probabilities={e: float(e == "sad") for e in EMOTIONS},
+            source="manual",
+            model_version="t",
+        )
+        session.commit()
+    at = _page(alice)
+    assert at.pills(key="history-sources").options == ["Live camera", "Photo", "API"]
+    assert any("HTTP API" in c.value for c in at.caption)
+    assert at.get("metric")[0].proto.body == "1"
+
+
+def test_correcting_a_reading_from_history_changes_every_figure(app_env: str) -> None:
+    alice = _register(app_env, "alice")
+    _seed(app_env, alice, readings=1)  # one angry reading (EMOTIONS[0])
+    at = _page(alice)
+    assert at.info[0].value.startswith("Mostly angry")
+    assert any("your correction is its emotion" in c.value for c in at.caption)  # the rule, stated
+    (reading_id,) = at.selectbox(key="history-reading").options
+    at.selectbox(key="history-correct-emotion").set_value("happy")
+    at.button(key="history-correct").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Saved: that reading now counts as happy."]
+    assert at.info[0].value.startswith("Mostly happy")
+    assert "we read angry, you said happy" in at.selectbox(key="history-reading").options[0]
+    with make_sessionmaker(make_engine(app_env))() as session:
+        event = session.scalars(select(MoodEvent).where(MoodEvent.user_id == alice)).one()
+        assert (event.top_emotion, event.corrected_emotion) == ("angry", "happy")
+    timeline = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-history-timeline"))
+    encoded = json.loads(timeline.proto.spec)["data"][0]["y"]  # plotly's base64 typed array
+    valence = np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"])
+    assert valence.tolist() == [VALENCE_AROUSAL["happy"][0]]  # happy's valence, not the angry reading's
+
+
+def test_the_pages_downloads_are_local_rounded_and_hold_the_music(app_env: str) -> None:
+    from ui.history import _exporter
+
+    alice = _register(app_env, "alice")
+    _seed(app_env, alice, readings=2)
+    readings_csv = _exporter(alice, "csv", "Asia/Kolkata", "readings")()
+    header, first, *_ = readings_csv.splitlines()
+    assert header.split(",")[-3:] == ["corrected_emotion", "emotion", "model_version"]
+    assert "+05:30," in first and ",0.7," in first  # local time with its offset; 3 decimals at most
+    assert all(len(cell.split(".")[-1]) <= 3 for cell in first.split(",")[2:11] if "." in cell)
+    music = _exporter(alice, "csv", "Asia/Kolkata", "music")().splitlines()
+    assert music[0] == "recommended_at,emotion,strategy,rank,title,artists,spotify_id,rating"
+    assert music[1].endswith(",liked") and "+05:30" in music[1] and len(music) == 2
