@@ -115,7 +115,8 @@ def _render_pick(user_id: int, event_id: int, pick: RecommendedItem, current: in
         if (event_id, pick.track_id) in votes:
             _confirmation(user_id, event_id, pick, votes)
         if pick.embed_url:
-            st.iframe(pick.embed_url, height=PLAYER_HEIGHT, alt=f"Spotify player: {pick.title}", tab_index=-1)
+            label = f"Spotify player: {pick.title} by {display_artists(pick.artists)}"  # the iframe's title
+            st.iframe(pick.embed_url, height=PLAYER_HEIGHT, alt=label, tab_index=-1)
 
 
 def _confirmation(user_id: int, event_id: int, pick: RecommendedItem, votes: dict[tuple[int, int], int]) -> None:
