@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from awsome_core.text import escape_markdown
 from awsome_core.training.evaluate import confusion_figure
 from ui.catalog import show_catalog_section
 from ui.mood import classifier
@@ -29,7 +28,7 @@ with show_errors("Reading the model card"):
     card = classifier().model_card
     evaluation = card.evaluation.get("fer2013_val")
     st.markdown(
-        f"Version `{escape_markdown(card.model_version)}` · {card.parameters:,} parameters · "
+        f"Version `{card.model_version.replace('`', '')}` · {card.parameters:,} parameters · "
         f"input {list(card.input_shape)} grayscale · labels: {', '.join(card.labels)}"
     )
     if evaluation is not None:

@@ -61,7 +61,7 @@ class TrainConfig:
 PRESETS: dict[str, dict[str, Any]] = {
     "vgg": {},
     "small": {"widths": (32, 64, 128, 256), "dense_units": 256, "epochs": 30},
-    # About 1.8x the FLOPs of "vgg": still about a millisecond per face served int8 (scripts/bench_vision.py).
+    # The served shape (its latency: scripts/bench_vision.py, the card: models/README.md).
     "wide": {"widths": (64, 128, 256, 512), "dense_units": 512},
     # Ensemble members that differ in more than the seed (scripts/device_ensemble.sh trains them).
     "deep": {"widths": (64, 128, 256, 512), "convs_per_block": 3, "dense_units": 512},

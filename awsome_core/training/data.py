@@ -75,9 +75,8 @@ def augment(x: np.ndarray, rng: np.random.Generator, *, zoom: tuple[float, float
     One affine warp per face (mirror with p=0.5, rotation ±18°, scale drawn uniformly from *zoom* (> 1 is a
     tighter crop), shift ±10%, reflected borders),
     then contrast ×[0.7, 1.3] about the face's mean and, with p=0.5, random erasing of 2–20% of the
-    area with noise. About a second per epoch on one core. It used to be Keras preprocessing layers
-    inside the model; under JAX those cost more than the network itself, and the host does this for free
-    while the accelerator trains.
+    area with noise. It runs on the host rather than as Keras preprocessing layers inside the model: under JAX
+    those cost more than the network itself, and the host does this while the accelerator trains.
     """
     import cv2
 

@@ -2,8 +2,8 @@
 
 Run commands::
 
-    awsome train --config debug                      # ~1 minute smoke run on a slice
-    awsome train --config vgg --out runs/vgg         # the real run (hours on 2 CPU cores)
+    awsome train --config debug                      # smoke run on a slice
+    awsome train --config vgg --out runs/vgg         # a real run (on CPUs or, KERAS_BACKEND=jax, a lent GPU)
     nohup awsome train --config vgg --out runs/vgg > runs/vgg.log 2>&1 &   # in the background
     awsome train --config vgg --out runs/vgg         # same command again resumes from runs/vgg/last.keras
     awsome train --config wide --out runs/x --resume-from models/training/wide64-swa --epochs 200 \
