@@ -2,7 +2,7 @@
 
     awsome catalog import FILE [FILE...] [--source NAME]   # CSV layouts: see awsome_core/music/layouts.py
     awsome catalog download [--url URL] [--blob-id ID | --no-verify] [--no-import]
-    awsome catalog starter                                 # add the built-in starter songs
+    awsome catalog starter                                 # import the packaged starter catalog
     awsome catalog stats
     awsome recommend --emotion happy [--strategy match] [--count 10] [--user NAME] [--json] [--seed N]
 
@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     down.add_argument("--blob-id", default=CATALOG_BLOB_ID, help="git blob id the file must have")
     down.add_argument("--no-verify", action="store_true", help="skip the integrity check")
     down.add_argument("--no-import", action="store_true", help="only download the file")
-    commands.add_parser("starter", help="add the built-in starter songs (no network needed)")
+    commands.add_parser("starter", help="import the packaged starter catalog (no network needed; idempotent)")
     commands.add_parser("stats", help="print how many tracks the catalog has, per source")
     return parser
 

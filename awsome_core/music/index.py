@@ -94,12 +94,18 @@ class CatalogIndex:
         codes = [self.artist_lookup[n] for n in names if n in self.artist_lookup]
         mask = np.zeros(len(self), dtype=bool)
         if codes:
-            mask[self.artist_track[np.isin(self.artist_codes, codes)]] = True
+            wanted = np.zeros(len(self.artist_lookup), dtype=bool)
+            wanted[codes] = True  # a lookup table: one gather instead of np.isin's sort
+            mask[self.artist_track[wanted[self.artist_codes]]] = True
         return mask
 
     def mask_genres(self, names: Iterable[str]) -> np.ndarray:
         codes = [self.genre_lookup[n] for n in names if n in self.genre_lookup]
-        return np.isin(self.genre_codes, codes) if codes else np.zeros(len(self), dtype=bool)
+        if not codes:
+            return np.zeros(len(self), dtype=bool)
+        wanted = np.zeros(len(self.genre_lookup) + 1, dtype=bool)
+        wanted[codes] = True
+        return np.asarray(wanted[self.genre_codes])  # code -1 (no genre) reads the extra last slot: False
 
 
 def load_catalog_index(*, session: Session) -> CatalogIndex:
