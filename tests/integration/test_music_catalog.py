@@ -127,9 +127,9 @@ def test_import_counts_bad_rows_by_reason(tmp_path: Path) -> None:
         f"{good},Never Gonna Give You Up,\"['Rick Astley', 'Guest']\",0.9,0.9,113\n"
         f"{good},Duplicate,Someone,0.5,0.5,100\n"
         "not-an-id,Bad id,Someone,0.5,0.5,100\n"
-        "5wANPM4fQCJwkGd4rN57mH,No valence,Someone,,0.5,100\n"
+        "4jEgIGTiWCziKA6ExSttMX,No valence,Someone,,0.5,100\n"
         "1iSyH8ek7Eqc8UWOReZaqg,Energy too high,Someone,0.5,1.5,100\n"
-        "0sSxUKtpE11r5VVx1DIMww,Bad tempo kept,Someone,0.2,0.4,fast\n",
+        "0laEXE6mKdErCC67yhsHaO,Bad tempo kept,Someone,0.2,0.4,fast\n",
         encoding="utf-8",
     )
     engine = _engine(f"sqlite:///{tmp_path / 'a.db'}")

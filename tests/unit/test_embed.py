@@ -10,7 +10,7 @@ from awsome_core.music.catalog import TrackRecord
 from awsome_core.music.embed import display_artists, embed_html, embed_url, is_spotify_id, search_url
 
 XSS = "<img src=x onerror=alert(1)>"
-VALID_ID = "60nZcImufyMA1MKQY3dcCH"
+VALID_ID = "4vxeeLNZHjOPGMwZA0fHQi"
 
 
 def test_embed_html_renders_the_player_for_a_valid_id() -> None:
@@ -39,7 +39,7 @@ def test_embed_html_falls_back_to_a_search_link_without_an_id() -> None:
 
 @pytest.mark.parametrize(
     "bad_id",
-    ['abc"><script>alert(1)</script>', "60nZcImufyMA1MKQY3dcC", "60nZcImufyMA1MKQY3dcCH\n", "../../../x/aaaaaaaaaaaaa"],
+    ['abc"><script>alert(1)</script>', "4vxeeLNZHjOPGMwZA0fHQ", "4vxeeLNZHjOPGMwZA0fHQi\n", "../../../x/aaaaaaaaaaaaa"],
 )
 def test_embed_html_never_puts_an_invalid_id_into_a_url(bad_id: str) -> None:
     html = embed_html(TrackRecord(title="t", artists="a", spotify_id=bad_id))

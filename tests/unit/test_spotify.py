@@ -23,7 +23,7 @@ from awsome_core.music.starter import MOOD_POINTS
 from awsome_core.storage.models import Base, Track
 
 PLAYLIST_ID = "37i9dQZF1DXdPec7aLTmlC"
-TRACK_IDS = ["60nZcImufyMA1MKQY3dcCH", "05wIrZSwuaVWhcv5FfqeH0", "0cqRj7pUJDkTCEsJkx8snD"]
+TRACK_IDS = ["4vxeeLNZHjOPGMwZA0fHQi", "2IERCI65gkNfWDf71WDdVy", "4TNbuAW9vMe1iz5hbimlY7"]
 
 
 def _track(i: int) -> dict[str, Any]:
