@@ -12,13 +12,16 @@
 #      crops up to 1.4x zoom, FERPlus weight 0.5); the committed models/training/wide64-swa is a fifth member;
 #   2. `awsome ensemble evaluate` (plain, flip TTA, central-80% re-crop) -> ensemble.json, and the members'
 #      soft targets on Training (flip TTA) -> teacher.npz;
-#   3. the student: preset robust (the served wide shape, ~1 ms per face int8) distilled from teacher.npz.
-# Leaves in $OUT: logs.tgz (every run's config/state/log, ensemble.json, teacher.npz, stdout) and, once the student is
-# done, student.keras.part-aa/-ab (its backbone in 15 MB parts).
+#   3. the student: the served network (models/training/wide64-swa, epoch 166) warm-started and trained on for
+#      STUDENT_EPOCHS more with the teacher's soft targets, preset robust's crops (same shape as wide, so the same
+#      serving cost) and weight averaging from its first epoch (constant learning rate 0.003), so its swa.keras
+#      is the mean of the distilled epochs only.
+# Leaves in $OUT: logs.tgz (every run's config/state/log, ensemble.json/.txt, teacher.npz, stdout) and, once the
+# student is done, student_swa.keras.part-* and student_best.keras.part-* (backbones in 15 MB parts).
 set -u
 MINUTES=${1:-9}
 ME=${2:-70}
-SE=${3:-70}
+SE=${3:-40}
 # shellcheck source=scripts/device_setup.sh
 source scripts/device_setup.sh
 deadline=$(($(date +%s) + MINUTES * 60 - 45)) # leave time to pack $OUT
@@ -51,24 +54,36 @@ if [ $members_done = 1 ] && [ ! -f "$RUNS/teacher.npz" ]; then
         --data "$FER/fer2013_train.npz" --out "$RUNS/teacher.partial.npz" --tta flip &&
         mv "$RUNS/teacher.partial.npz" "$RUNS/teacher.npz"
 fi
-if [ -f "$RUNS/teacher.npz" ] && ! finished student "$SE"; then
+WARM_EPOCH=166 # models/training/wide64-swa/state.json
+SE_END=$((WARM_EPOCH + SE))
+if [ -f "$RUNS/teacher.npz" ] && ! finished student "$SE_END"; then
+    if [ ! -d "$RUNS/warm" ]; then # the served backbone as best.keras, its averaging forgotten
+        cp -r models/training/wide64-swa "$RUNS/warm.partial"
+        mv "$RUNS/warm.partial/swa.keras" "$RUNS/warm.partial/best.keras"
+        python3 -c "import json,sys; p=sys.argv[1]; s=json.load(open(p)); json.dump({'epoch': s['epoch'], 'best_acc': 0.0, 'seconds': s['seconds']}, open(p, 'w'))" "$RUNS/warm.partial/state.json"
+        mv "$RUNS/warm.partial" "$RUNS/warm"
+    fi
     # shellcheck disable=SC2086  # TEACHER holds words on purpose
-    XLA_PYTHON_CLIENT_MEM_FRACTION=0.5 start_run student --config robust --epochs "$SE" --set seed=21 \
-        --teacher "$RUNS/teacher.npz" $(printf -- '--set %s ' $TEACHER)
+    XLA_PYTHON_CLIENT_MEM_FRACTION=0.5 start_run student --config robust --resume-from "$RUNS/warm" --epochs "$SE_END" \
+        --set seed=21 --set swa_start=$WARM_EPOCH --set swa_lr=0.003 --teacher "$RUNS/teacher.npz" \
+        $(printf -- '--set %s ' $TEACHER)
 fi
 wait_for student
 
 tar czf "$OUT/logs.tgz" -C "$RUNS" --exclude='*.keras' --exclude='*.partial.npz' . 2>/dev/null  # teacher.npz: ~4 MB
-if finished student "$SE"; then
+if finished student "$SE_END"; then
     JAX_PLATFORMS=cpu RUNS=$RUNS python3 - <<'EOF'
 import os, pathlib, subprocess
 import keras
 runs, out = pathlib.Path(os.environ["RUNS"]), pathlib.Path(os.environ["OUT"])
-model = keras.saving.load_model(runs / "student" / "best.keras", compile=False)
-target = out / "student.keras"
-model.get_layer("awsome_fer").save(target)
-subprocess.run(["split", "-b", "15m", str(target), f"{target}.part-"], check=True)
-target.unlink()
+for name in ("swa", "best"):
+    model = keras.saving.load_model(runs / "student" / f"{name}.keras", compile=False)
+    if any(layer.name == "awsome_fer" for layer in model.layers):
+        model = model.get_layer("awsome_fer")  # best.keras is the training model; swa.keras the backbone
+    target = out / f"student_{name}.keras"
+    model.save(target)
+    subprocess.run(["split", "-b", "15m", str(target), f"{target}.part-"], check=True)
+    target.unlink()
 EOF
 fi
 ls -la "$OUT"
