@@ -1,4 +1,8 @@
-"""Sign in or create an account (the only page before signing in)."""
+"""Sign in or create an account (the only page before signing in).
+
+Creating an account lists every username and password rule before the user types (``awsome_core.auth``
+enforces them; ``ui.signup`` holds the words), and the new user is welcomed by name on the page they land on.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from awsome_core import auth
 from awsome_core.errors import AuthError
 from ui.runtime import db_session, get_settings, show_errors
 from ui.session import client_address, sign_in
+from ui.signup import remember_new_user, rules_markdown
 
 st.title("AWSome")
 st.caption("Music for the mood on your face. Sign in or create an account to start.")
@@ -31,9 +36,10 @@ with sign_in_tab, st.form("sign-in-form"):
             st.rerun()
 
 with register_tab, st.form("register-form"):
-    new_username = st.text_input("Username", key="reg-username", help="3–32 letters, digits, '.', '_' or '-'")
-    display_name = st.text_input("Your name", key="reg-name", help="How the app greets you")
-    new_password = st.text_input("Password", type="password", key="reg-password", help="At least 8 characters")
+    st.markdown(rules_markdown())
+    new_username = st.text_input("Username", key="reg-username", autocomplete="username")
+    display_name = st.text_input("Your name", key="reg-name", autocomplete="name")
+    new_password = st.text_input("Password", type="password", key="reg-password", autocomplete="new-password")
     repeat = st.text_input("Repeat password", type="password", key="reg-password2")
     if st.form_submit_button("Create account", type="primary"):
         with show_errors("Creating your account"):
@@ -44,4 +50,5 @@ with register_tab, st.form("register-form"):
                     session=session, username=new_username, display_name=display_name, password=new_password
                 )
             sign_in(user)
+            remember_new_user(user.display_name)
             st.rerun()
