@@ -80,7 +80,9 @@ def find_secrets(name: str, content: str) -> list[str]:
         literal += [m.group(1) for m in URL_CREDENTIALS.finditer(content)]
         literal += [m.group(1) for m in SECRET_ASSIGNMENT.finditer(content)]
     for value in literal:
-        code = re.fullmatch(r"[A-Za-z_][\w.\[\]()]*", value) and not re.search(r"\d", value)  # a name, not a value
+        code = (re.fullmatch(r"[A-Za-z_][\w.\[\]()]*", value) and not re.search(r"\d", value)) or (
+            value.startswith(("`", "$(", "${")) or "(" in value  # a call, a shell substitution, a code span
+        )
         if not (code or PLACEHOLDER.search(value)):
             hits.append(value[:3] + "…")
     return hits
