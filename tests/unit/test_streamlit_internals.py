@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
@@ -29,3 +30,48 @@ def test_app_guards_the_first_run_and_bundles_its_icon() -> None:
     with Image.open(icon) as image:
         assert image.format == "PNG" and image.size == (64, 64)
     assert Path(icon).stat().st_size < 16_000
+
+
+def test_webrtc_context_still_has_the_stale_run_count_that_ui_live_disarms() -> None:
+    """ui.live.keep_stream_on_rerun_bursts writes ``_last_rendered_run_count`` behind a ``hasattr`` guard; if an
+    upgrade renames or drops it, the guard would switch the workaround off silently. This fails instead."""
+    from streamlit_webrtc import component
+    from streamlit_webrtc.component import WebRtcStreamerContext, WebRtcStreamerState
+
+    ctx = WebRtcStreamerContext(worker=None, state=WebRtcStreamerState(playing=False, signalling=False))
+    assert hasattr(ctx, "_last_rendered_run_count") and ctx._last_rendered_run_count is None
+    source = inspect.getsource(component._get_or_create_context)
+    assert "context._last_rendered_run_count is not None" in source  # the check it disarms
+    assert "_reset_context(context)" in source
+    assert callable(component.get_this_session_info) and callable(component.get_script_run_count)
+
+
+def test_keep_stream_on_rerun_bursts_disarms_the_check_while_the_component_is_on_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import streamlit_webrtc.component as component
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(component, "get_this_session_info", lambda: None)  # AppTest has no session manager
+
+    def script() -> None:
+        import streamlit as st
+        from streamlit_webrtc.component import (
+            WebRtcStreamerContext,
+            WebRtcStreamerState,
+            generate_frontend_component_key,
+        )
+
+        from ui.live import KEY, keep_stream_on_rerun_bursts
+
+        if KEY not in st.session_state:
+            ctx = WebRtcStreamerContext(worker=None, state=WebRtcStreamerState(playing=True, signalling=False))
+            ctx._last_rendered_run_count = 5
+            st.session_state[KEY] = ctx
+            st.session_state[generate_frontend_component_key(KEY)] = {"playing": True}
+        keep_stream_on_rerun_bursts()
+        st.write(repr(st.session_state[KEY]._last_rendered_run_count))
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert at.markdown[0].value == "None"  # disarmed: the library's stale-context reset cannot fire
