@@ -1,9 +1,11 @@
-"""About: what AWSome is, the emotion model's card, the music catalog, and credits."""
+"""About: what AWSome does with your face in plain words (accuracy in one sentence, read from the model card),
+then the model card's details in an expander, the music catalog, and credits."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from awsome_core.training.card import ModelCard
 from awsome_core.training.evaluate import confusion_figure
 from ui.catalog import show_catalog_section
 from ui.mood import classifier
@@ -12,19 +14,45 @@ from ui.session import require_user
 
 TTA_LABELS = {"flip": "with its mirror image (test-time augmentation)", "shift": "with 10 shifted views (TTA)"}
 
+
+def accuracy_sentence(card: ModelCard) -> str:
+    """The model card's served accuracy on its held-out test set, best and weakest emotion, in one sentence."""
+    evaluation = card.evaluation.get("fer2013_val")
+    if evaluation is None:
+        return "This model has not been measured on a test set yet."
+    report = evaluation.tta.get(card.serving_mode("photo"), evaluation.plain)
+    recall = dict(zip(report.labels, report.recall, strict=True))
+    best, worst = max(recall, key=recall.__getitem__), min(recall, key=recall.__getitem__)
+    return (
+        f"On {evaluation.rows:,} faces it never saw while learning, it named the emotion people had given them "
+        f"{report.accuracy:.0%} of the time: most often right about {best}, least often about {worst}."
+    )
+
+
 require_user()
 st.title("About AWSome")
 st.markdown(
     """
-AWSome reads the mood on your face with our own convolutional network, trained on FER2013
-(with the FERPlus crowd votes), and recommends music for it from a catalog of real Spotify tracks
-with their audio features. Only the emotion probabilities are stored, not your photos, unless you
-opt in on the Account page.
+**What AWSome does with your face.** When you start the camera or upload a photo, AWSome finds the faces in
+the picture and our emotion model reads, for each face, how likely each of seven emotions is: angry,
+disgust, fear, happy, sad, surprise and neutral. You confirm the mood (or correct it), and AWSome
+suggests music for it from a catalog of real Spotify tracks.
+
+**What is kept.** The picture is analysed on our server and then thrown away. Only the seven numbers,
+your correction and the time go into your history, unless you choose to keep photos on the Account page.
+You can download or delete your history at any time on the History page.
 """
 )
-
-st.header("The emotion model")
 with show_errors("Reading the model card"):
+    st.markdown(
+        f"**How accurate it is.** {accuracy_sentence(classifier().model_card)} "
+        "A face turned away, in shadow or half hidden is read less reliably; you can always correct it."
+    )
+
+with (
+    st.expander("The emotion model: its model card", icon=":material/model_training:"),
+    show_errors("Reading the model card"),
+):
     card = classifier().model_card
     evaluation = card.evaluation.get("fer2013_val")
     st.markdown(
