@@ -23,6 +23,18 @@ the 50th/95th percentiles of the analysis round trip (upload start → faces sho
 the History view, the readings per second, and the server's peak resident memory (``VmHWM``); ``--json``
 writes the same figures. The accounts are created with bcrypt cost 4 (sign-in is not what is measured).
 
+What a reading costs the server (issue #14): ``server_cpu_ms_per_reading`` is the server process's CPU time
+(user + system, ``/proc/PID/stat``) while the sessions ran, divided by the readings stored; it counts
+everything a reading brings (Photo page, upload, analysis, confirmation with music, every other History view)
+and is far less sensitive to other work on the machine than the latencies. ``analysis_core_ms`` is the
+median CPU time of an in-process ``analyze_photo`` (decode + detect + classify) of the same upload, measured
+by this script before the server starts; ``overhead_ratio`` is the first over the second. The server's
+resident memory is sampled every ``--rss-every`` seconds (printed as it goes;
+``rss_growth_after_first_minute_pct`` compares the peak after 60 s with the sample at 60 s: the soak check,
+``--duration 600``). ``--count-sql`` counts the
+server's database round trips (statements by verb, pings, commits, rollbacks, new connections) through a
+``sitecustomize`` the server loads (``scripts/sql_count/``), per stored reading.
+
 Why the websocket protocol and not 20 Chromium contexts: on this 2-core machine 20 headless Chromium pages
 (React, Plotly, Spotify iframes) compete with the server for the same cores, so the figures would measure the
 browsers; a protocol client costs a few milliseconds per message and is what the server sees from a browser.
@@ -43,9 +55,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +86,8 @@ logger = logging.getLogger("awsome.load")
 PASSWORD = "load-test-password-1"
 REQUEST_TIMEOUT_S = 120.0
 HISTORY_EVERY = 2  # History after the 1st, 3rd, 5th ... reading
+SQL_COUNT_SITE = PROJECT_ROOT / "scripts" / "sql_count"
+nan = float("nan")
 
 
 # ----------------------------------------------------------------------------- the protocol client
@@ -186,7 +201,8 @@ class StreamlitClient:
             raise RuntimeError(f"upload refused: {msg.file_urls_response.error_msg}")
         urls = msg.file_urls_response.file_urls[0]
         response = await asyncio.to_thread(
-            self._http.put,
+            self._idempotent,
+            "PUT",
             self._absolute(urls.upload_url),
             files={"file": (name, data, mime)},
             headers={"X-Xsrftoken": self._xsrf},
@@ -201,8 +217,16 @@ class StreamlitClient:
     async def delete_upload(self, urls: FileURLs) -> None:
         """Remove an uploaded file from the server, as the browser does when the file is replaced."""
         await asyncio.to_thread(
-            self._http.delete, self._absolute(urls.delete_url), headers={"X-Xsrftoken": self._xsrf}, timeout=30
+            self._idempotent, "DELETE", self._absolute(urls.delete_url), headers={"X-Xsrftoken": self._xsrf}, timeout=30
         )
+
+    def _idempotent(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """An idempotent request, sent again once if the kept-alive connection was closed under it, as browsers
+        do (the server closes idle keep-alive connections after a few seconds; a reuse can cross that)."""
+        try:
+            return self._http.request(method, url, **kwargs)
+        except requests.ConnectionError:
+            return self._http.request(method, url, **kwargs)
 
     def _absolute(self, url: str) -> str:
         return url if url.startswith("http") else self.base_url + "/" + url.lstrip("/")
@@ -228,16 +252,24 @@ def unique_photo(photo: bytes, tag: str) -> bytes:
 
 
 async def run_session(
-    base_url: str, username: str, photo: bytes, deadline: float, think_s: float, rng: random.Random
+    base_url: str,
+    username: str,
+    photo: bytes,
+    deadline: float,
+    think_s: float,
+    rng: random.Random,
+    *,
+    max_readings: int | None = None,
 ) -> SessionResult:
-    """Sign in, then photo analyses, confirmations and history views until *deadline* (monotonic)."""
+    """Sign in, then photo analyses, confirmations and history views until *deadline* (monotonic) or
+    *max_readings* readings."""
     result = SessionResult(username)
     client = StreamlitClient(base_url)
     try:
         page = await client.connect()
         await _sign_in(client, page, username)
         urls: FileURLs | None = None
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (max_readings is None or result.confirmed < max_readings):
             urls = await _photo_round(client, result, unique_photo(photo, f"{username}-{result.confirmed}"), urls)
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
             if result.confirmed % HISTORY_EVERY == 1 and time.monotonic() < deadline:
@@ -325,6 +357,23 @@ class Report:
     fewest_readings_in_a_session: int
     readings_per_s: float
     server_peak_rss_mb: float | None
+    server_cpu_s: float = 0.0
+    server_cpu_ms_per_reading: float = float("nan")
+    analysis_core_ms: float = float("nan")
+    overhead_ratio: float = float("nan")
+    rss_samples_mb: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the run, MB)
+    rss_growth_after_first_minute_pct: float | None = None
+    sql_per_reading: dict[str, float] = field(default_factory=dict)
+
+    def last_line(self) -> str:
+        """The one-line figure the issue asks for (``load: p50 … p95 … readings/s … cpu_ms_per_reading …``)."""
+        peak = f"{self.server_peak_rss_mb:.0f}" if self.server_peak_rss_mb is not None else "n/a"
+        return (
+            f"load: p50 {self.analysis_p50_s:.2f} s p95 {self.analysis_p95_s:.2f} s "
+            f"readings/s {self.readings_per_s:.2f} cpu_ms_per_reading {self.server_cpu_ms_per_reading:.0f} "
+            f"analysis_core_ms {self.analysis_core_ms:.1f} overhead_ratio {self.overhead_ratio:.1f} "
+            f"peak_mb {peak} errors {len(self.errors)} sessions {self.sessions}"
+        )
 
     def summary(self) -> str:
         memory = f"{self.server_peak_rss_mb:.0f} MB" if self.server_peak_rss_mb is not None else "n/a"
@@ -358,6 +407,12 @@ async def drive(base_url: str, usernames: list[str], duration_s: float, think_s:
         run_session(base_url, name, photo, deadline, think_s, random.Random(i)) for i, name in enumerate(usernames)
     ]
     return list(await asyncio.gather(*tasks))
+
+
+async def warm_up(base_url: str, username: str) -> SessionResult:
+    """One reading and one History view by *username*, as a load session does them."""
+    photo = _astronaut_jpeg()
+    return await run_session(base_url, username, photo, time.monotonic() + 120, 0.0, random.Random(0), max_readings=1)
 
 
 def create_users(database_url: str, count: int) -> list[str]:
@@ -399,16 +454,24 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(database_url: str, data_dir: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``streamlit run app.py`` on a free port against *database_url*; yields ``(url, process)``."""
+def app_server(
+    database_url: str, data_dir: Path, log_path: Path, sql_count_file: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``streamlit run app.py`` on a free port against *database_url*; yields ``(url, process)``.
+
+    With *sql_count_file*, the server loads ``scripts/sql_count/sitecustomize.py``, which keeps its database
+    round-trip counts in that file."""
     port = _free_port()
-    env = {
+    env: dict[str, str] = {
         **os.environ,
         "AWSOME_DATABASE_URL": database_url,
         "AWSOME_DATA_DIR": str(data_dir),
         "AWSOME_COOKIE_KEY": "load-test-cookie-key-" + uuid.uuid4().hex,
         "AWSOME_LOG_LEVEL": "WARNING",
     }
+    if sql_count_file is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SQL_COUNT_SITE), os.environ.get("PYTHONPATH")]))
+        env["AWSOME_SQL_COUNT_FILE"] = str(sql_count_file)
     command = [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with log_path.open("wb") as log:
@@ -432,33 +495,150 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def run_load(mysql_server: str, *, sessions: int, duration_s: float, think_s: float, work_dir: Path) -> Report:
-    """The whole run: throwaway database, accounts, server, sessions, counts. Never raises for app errors."""
+def rss_mb(pid: int) -> float | None:
+    """The process's current resident set size (``VmRSS``), Linux only."""
+    with contextlib.suppress(OSError, StopIteration):
+        line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+        return int(line.split()[1]) / 1024
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far (``/proc/PID/stat`` fields 14 and 15), Linux only."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RssSampler(threading.Thread):
+    """Samples the server's RSS every *every_s* seconds (and prints each sample) until stopped."""
+
+    def __init__(self, pid: int, every_s: float) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every_s, self.samples = pid, every_s, list[tuple[float, float]]()
+        self._stop_event = threading.Event()
+        self._start = time.monotonic()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.every_s):
+            mb = rss_mb(self.pid)
+            if mb is not None:
+                t = time.monotonic() - self._start
+                self.samples.append((round(t, 1), round(mb, 1)))
+                print(f"rss {t:5.0f} s {mb:6.0f} MB", flush=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+def growth_after_first_minute(samples: list[tuple[float, float]]) -> float | None:
+    """Percent growth of the peak of the samples after 60 s over the sample at (or just after) 60 s."""
+    later = [mb for t, mb in samples if t >= 60]
+    if len(later) < 2:
+        return None
+    return 100.0 * (max(later) - later[0]) / later[0]
+
+
+def analysis_core_ms(photo: bytes, repeats: int = 15) -> float:
+    """Median CPU time of an in-process decode + detect + classify of *photo* (``analyze_photo``, the Photo
+    page's call; the detector and the model run in the calling thread)."""
+    from awsome_core.config import Settings
+    from awsome_core.vision import get_classifier
+    from awsome_core.vision.photo import analyze_photo
+
+    settings = Settings.load({})
+    model = get_classifier(str(settings.model_path), tta=None)
+    limit = settings.max_upload_mb * 1_000_000
+    times = []
+    for i in range(repeats + 2):
+        start = time.thread_time()  # CPU time, as the server's figure: other work on the machine does not count
+        analyze_photo(unique_photo(photo, f"core-{i}"), classifier=model, max_bytes=limit)
+        if i >= 2:  # two warm-up runs
+            times.append((time.thread_time() - start) * 1000)
+    return float(np.median(times))
+
+
+def _seed_catalog(database_url: str) -> None:
+    """Import the starter catalog before the server starts (else the first recommendation imports it)."""
+    from awsome_core.music.starter import ensure_starter_catalog
+
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as session:
+        ensure_starter_catalog(session=session)
+    engine.dispose()
+
+
+def _read_sql_counts(path: Path | None) -> dict[str, int]:
+    if path is None:
+        return {}
+    with contextlib.suppress(OSError, ValueError):
+        return {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
+    return {}
+
+
+def run_load(
+    mysql_server: str,
+    *,
+    sessions: int,
+    duration_s: float,
+    think_s: float,
+    work_dir: Path,
+    rss_every_s: float = 30.0,
+    count_sql: bool = False,
+    server_log_copy: Path | None = None,
+    seed_catalog: bool = False,
+    on_started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Report:
+    """The whole run: throwaway database, accounts, server, sessions, counts. Never raises for app errors.
+
+    *on_started* is called with the server process once it answers, just before the sessions start (the
+    profiler attaches there).
+    """
     from awsome_core.storage.db import upgrade_database
 
+    core_ms = analysis_core_ms(_astronaut_jpeg())
+    sql_file = work_dir / "sql_counts.json" if count_sql else None
     with temporary_mysql_database(mysql_server, prefix="awsome_load") as database_url:
         upgrade_database(database_url)
-        usernames = create_users(database_url, sessions)
-        with app_server(database_url, work_dir / "data", work_dir / "streamlit.log") as (url, process):
-            started = time.monotonic()
+        if seed_catalog:
+            _seed_catalog(database_url)
+        usernames = create_users(database_url, sessions + 1)
+        warm_user, usernames = usernames[-1], usernames[:-1]
+        with app_server(database_url, work_dir / "data", work_dir / "streamlit.log", sql_file) as (url, process):
+            # One user's round (sign-in, Photo, analysis, confirm, History) first: the first script runs import
+            # the UI's modules and load the models, which is start-up, not what a reading costs.
+            warm = asyncio.run(warm_up(url, warm_user))
+            if on_started is not None:
+                on_started(process)
+            sampler = RssSampler(process.pid, rss_every_s)
+            sql_before = _read_sql_counts(sql_file)
+            cpu_before, started = cpu_seconds(process.pid), time.monotonic()
+            sampler.start()
             results = asyncio.run(drive(url, usernames, duration_s, think_s))
-            elapsed = time.monotonic() - started
+            elapsed, cpu_used = time.monotonic() - started, cpu_seconds(process.pid) - cpu_before
+            sampler.stop()
+            time.sleep(2.5 if sql_file else 0)  # the server writes its counts every 2 s
+            sql_after = _read_sql_counts(sql_file)
             peak = peak_rss_mb(process.pid)
             server_log = (work_dir / "streamlit.log").read_text(errors="replace")
+            if server_log_copy is not None:
+                server_log_copy.write_text(server_log)
         counts, duplicates = stored_counts(database_url)
-    errors = [f"{r.username}: {e}" for r in results for e in r.errors]
+        counts.pop(warm_user, None)
+    errors = [f"{r.username}: {e}" for r in [warm, *results] for e in r.errors]
     errors += [f"server log: {line}" for line in server_log.splitlines() if "Traceback" in line or " ERROR " in line]
     mismatched = [r.username for r in results if counts.get(r.username, 0) != r.confirmed]
     analyses = [t for r in results for t in r.analyses]
     confirms = [t for r in results for t in r.confirms]
     histories = [t for r in results for t in r.histories]
     confirmed = sum(r.confirmed for r in results)
+    stored = sum(counts.values())
     return Report(
         sessions=sessions,
         duration_s=elapsed,
         errors=errors,
         confirmed=confirmed,
-        stored=sum(counts.values()),
+        stored=stored,
         duplicates=duplicates,
         mismatched_users=mismatched,
         analysis_p50_s=_percentile(analyses, 50),
@@ -472,6 +652,15 @@ def run_load(mysql_server: str, *, sessions: int, duration_s: float, think_s: fl
         fewest_readings_in_a_session=min((r.confirmed for r in results), default=0),
         readings_per_s=confirmed / elapsed if elapsed else 0.0,
         server_peak_rss_mb=peak,
+        server_cpu_s=round(cpu_used, 2),
+        server_cpu_ms_per_reading=round(1000 * cpu_used / stored, 1) if stored else nan,
+        analysis_core_ms=round(core_ms, 2),
+        overhead_ratio=round(1000 * cpu_used / stored / core_ms, 2) if stored else nan,
+        rss_samples_mb=sampler.samples,
+        rss_growth_after_first_minute_pct=growth_after_first_minute(sampler.samples),
+        sql_per_reading={
+            k: round((sql_after.get(k, 0) - sql_before.get(k, 0)) / stored, 2) for k in sql_after if stored
+        },
     )
 
 
@@ -482,19 +671,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a user's actions, seconds")
     parser.add_argument("--mysql", default=os.environ.get("AWSOME_TEST_MYSQL_URL", ""), help="MySQL server URL")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--rss-every", type=float, default=30.0, help="seconds between RSS samples")
+    parser.add_argument("--count-sql", action="store_true", help="count the server's database round trips")
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here")
+    parser.add_argument("--seed-catalog", action="store_true", help="import the music catalog before the run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.mysql:
         parser.error("--mysql or AWSOME_TEST_MYSQL_URL is required (e.g. mysql+pymysql://root@127.0.0.1:3306/)")
     with tempfile.TemporaryDirectory(prefix="awsome-load-") as tmp:
         report = run_load(
-            args.mysql, sessions=args.sessions, duration_s=args.duration, think_s=args.think, work_dir=Path(tmp)
+            args.mysql,
+            sessions=args.sessions,
+            duration_s=args.duration,
+            think_s=args.think,
+            work_dir=Path(tmp),
+            rss_every_s=args.rss_every,
+            count_sql=args.count_sql,
+            server_log_copy=args.server_log,
+            seed_catalog=args.seed_catalog,
         )
     print(report.summary())
     for error in report.errors[:20]:
         print(f"  error: {error}")
+    if report.sql_per_reading:
+        print("database round trips per reading: " + ", ".join(f"{k} {v}" for k, v in report.sql_per_reading.items()))
+    if report.rss_growth_after_first_minute_pct is not None:
+        print(f"rss growth after the first minute: {report.rss_growth_after_first_minute_pct:+.1f}%")
     if args.json:
         args.json.write_text(json.dumps(asdict(report), indent=2))
+    print(report.last_line())
     ok = not report.errors and not report.duplicates and not report.mismatched_users and report.confirmed > 0
     return 0 if ok else 1
 

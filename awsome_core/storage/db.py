@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,12 @@ MIGRATION_LOCK_TIMEOUT_S = 60
 #: Read/write timeout of migration connections: waiting for the lock, then DDL on big tables.
 MIGRATION_READ_TIMEOUT_S = 3600
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: MySQL: a pooled connection is pinged before use only after this long unused (see _ping_only_when_idle).
+PING_AFTER_IDLE_S = 10.0
+#: MySQL pool: one connection per concurrently running script (Streamlit runs each session's in a thread);
+#: beyond ``max_overflow`` more, a checkout waits up to ``pool_timeout``.
+MYSQL_POOL_SIZE = 20
+MYSQL_MAX_OVERFLOW = 10
 
 #: Errors that mean "the server cannot be reached / is busy", not "the query is wrong".
 _CONNECTION_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
@@ -46,15 +53,16 @@ def make_engine(url: str | URL, *, read_timeout_s: int = 15) -> Engine:
     """Return an engine for *url* (``sqlite:///path`` or ``mysql+pymysql://user:pass@host/db``).
 
     MySQL: utf8mb4, 5 s connect / *read_timeout_s* read and write timeouts (migrations pass a
-    longer one: they wait for a lock and run DDL), 10 s wait for a pooled connection.
+    longer one: they wait for a lock and run DDL), a pool of 20 (+10) connections, 10 s wait for one.
     SQLite: creates the file's directory; every connection has foreign keys on, WAL journaling and
-    a busy timeout. Connections are checked before use (``pool_pre_ping``) and recycled after 30 min.
+    a busy timeout. Connections are checked before use (``pool_pre_ping``; on MySQL only one unused for
+    :data:`PING_AFTER_IDLE_S`, see :func:`_ping_only_when_idle`) and recycled after 30 min.
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb"):
-        kwargs["pool_timeout"] = 10
+        kwargs.update(pool_timeout=10, pool_size=MYSQL_POOL_SIZE, max_overflow=MYSQL_MAX_OVERFLOW)
         kwargs["connect_args"] = {
             "connect_timeout": 5,
             "read_timeout": read_timeout_s,
@@ -67,7 +75,37 @@ def make_engine(url: str | URL, *, read_timeout_s: int = 15) -> Engine:
     engine = create_engine(parsed, **kwargs)
     if backend == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
+    elif backend in ("mysql", "mariadb"):
+        _ping_only_when_idle(engine)
     return engine
+
+
+def _ping_only_when_idle(engine: Engine) -> None:
+    """Make this engine's pre-ping skip connections returned to the pool less than PING_AFTER_IDLE_S ago.
+
+    A ping is a network round trip on every checkout (about 4 per photo reading under load, docs/performance.md)
+    and buys nothing for a connection that just worked: if the server went away since, the statement fails,
+    SQLAlchemy sees the disconnect and discards the whole pool, and the caller gets StorageUnavailable, as it
+    would have from the ping's reconnect attempt while the server is down. A connection idle for longer (the
+    server's ``wait_timeout``, a restart, a failover) is still pinged and replaced before use. The override is
+    on this engine's own dialect instance (``Dialect.do_ping`` is public API); other engines are unchanged.
+    """
+    dialect = engine.dialect
+    ping = dialect.do_ping
+    returned_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  # DBAPI connection -> time
+
+    def on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+        if dbapi_connection is not None:
+            returned_at[dbapi_connection] = time.monotonic()
+
+    def do_ping(dbapi_connection: Any) -> bool:  # the pool calls it on checkout, before "checkout" events
+        last = returned_at.pop(dbapi_connection, None)
+        if last is not None and time.monotonic() - last < PING_AFTER_IDLE_S:
+            return True
+        return bool(ping(dbapi_connection))
+
+    event.listen(engine, "checkin", on_checkin)
+    dialect.do_ping = do_ping  # type: ignore[method-assign]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

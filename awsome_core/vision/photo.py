@@ -9,6 +9,7 @@ throws 10,000+ hostile byte strings at it).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import InvalidImage
 from awsome_core.vision.analyze import FaceEmotion, analyze_image
 from awsome_core.vision.classifier import EmotionClassifier
+from awsome_core.vision.detector import Box
 from awsome_core.vision.image_io import decode_image
+from awsome_core.vision.overlay import draw_faces
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,39 @@ def analyze_photo(data: bytes, *, classifier: EmotionClassifier, max_bytes: int,
         logger.warning("analysis of a %s image failed: %s", image.shape, e)
         raise InvalidImage("This picture could not be analysed; please try another one.") from e
     return PhotoAnalysis(image, tuple(faces))
+
+
+DISPLAY_MAX_SIDE = 1024  # px: the Photo page's picture column is under 900 px wide even at 1920 px
+DISPLAY_JPEG_QUALITY = 85
+
+
+def annotated_jpeg(
+    image_bgr: np.ndarray,
+    faces: Sequence[FaceEmotion],
+    *,
+    max_side: int = DISPLAY_MAX_SIDE,
+    quality: int = DISPLAY_JPEG_QUALITY,
+) -> bytes:
+    """The picture to show: reduced so that its long side is at most *max_side*, each face boxed and labelled
+    (:func:`~awsome_core.vision.overlay.draw_faces`, boxes scaled with it), encoded once as JPEG.
+
+    For the page to cache and send as is, instead of the full decoded image re-encoded on every rerun.
+    """
+    scale = min(1.0, max_side / max(image_bgr.shape[:2]))
+    if scale < 1.0:
+        size = (max(1, round(image_bgr.shape[1] * scale)), max(1, round(image_bgr.shape[0] * scale)))
+        image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+        faces = [dataclasses.replace(f, box=_scaled(f.box, scale)) for f in faces]
+    ok, encoded = cv2.imencode(".jpg", draw_faces(image_bgr, faces), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # pragma: no cover - OpenCV encodes any non-empty uint8 BGR image
+        raise InvalidImage("This picture could not be shown; please try another one.")
+    return encoded.tobytes()
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    return dataclasses.replace(
+        box, x=round(box.x * scale), y=round(box.y * scale), w=round(box.w * scale), h=round(box.h * scale)
+    )
 
 
 def mean_probabilities(faces: Sequence[FaceEmotion]) -> dict[str, float]:
