@@ -18,6 +18,7 @@ from streamlit.errors import StreamlitAPIException
 
 from awsome_core import auth
 from awsome_core.storage.models import User
+from ui.failover import remember_requested_page
 from ui.mood import save_kept_readings
 from ui.runtime import db_session, get_settings
 
@@ -142,6 +143,7 @@ def require_user() -> int:
     """
     user_id = current_user_id()
     if user_id is None:
+        remember_requested_page()  # app.py returns there once the cookie (or the user) has signed in
         try:
             st.switch_page("app.py")  # raises to end this run
         except StreamlitAPIException:  # already under app.py's navigation: it only lists Sign in

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from scripts.local_stack import LocalStack
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import free_port
-from tests.e2e.helpers import cookie_value, expect_signed_in, open_page, register
+from tests.e2e.helpers import cookie_value, expect_signed_in, open_page, register, wait_for_cookie
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
@@ -152,15 +152,14 @@ def test_user_stays_signed_in_and_keeps_readings_across_a_replica_restart(
     assert _take_reading(page, photos[0], mysql_database_url) == ["photo"]
 
     # Its replica goes down. Streamlit's frontend reconnects its websocket through nginx to the other
-    # replica, but to a new session that it does not rerun, so the page stands still until the user
-    # reloads. They open the app again and are signed in from the cookie, on the other replica.
-    # NOTE: the home page, not a reload of /photo: see test_deep_link_to_a_fresh_replica_goes_through_sign_in.
+    # replica, a new session, and reruns there by itself (ui/failover.py): with no reload, the same tab is
+    # signed in again from the cookie and shows the Photo page again, ready for the next reading.
     stack.stop_replica(first)
     _wait_for_replica(page, other)
-    page.goto(stack.url)
+    expect(page.get_by_role("heading", name="Photo")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stFileUploaderDropzoneInput"]')).to_be_attached(timeout=30_000)
     expect_signed_in(page)
-    assert _replica(page) == other
-    open_page(page, "Photo")
+    assert _replica(page) == other and page.url.endswith("/photo"), page.url
     assert _take_reading(page, photos[1], mysql_database_url) == ["photo"] * 2, "the reading taken during the outage"
 
     # It comes back. The tab's session lives on the other replica now and stays there, uploads included.
@@ -190,3 +189,21 @@ def test_deep_link_to_a_fresh_replica_goes_through_sign_in(app_factory: Any, new
     page = new_page()
     page.goto(app.url + "/photo")
     expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=10_000)
+
+
+def test_signed_in_deep_link_to_a_fresh_replica_lands_on_the_linked_page(app_factory: Any, new_page: Any) -> None:
+    """A reload of /history after a failover or a deploy: a fresh process, a valid login cookie."""
+    first = app_factory()
+    page = new_page()
+    page.goto(first.url)
+    register(page, "deeplinker", "Deep Linker", PASSWORD)
+    expect_signed_in(page)
+    wait_for_cookie(page)
+    login = next(c for c in page.context.cookies() if c["name"] == "awsome_auth")
+    fresh = app_factory(first.env["AWSOME_DATABASE_URL"])  # same database and cookie key, new process
+    tab = new_page()
+    tab.context.add_cookies([{**login, "domain": "127.0.0.1"}])
+    tab.goto(fresh.url + "/history")
+    expect_signed_in(tab)
+    expect(tab.get_by_role("heading", name="History")).to_be_visible(timeout=30_000)
+    assert tab.url.endswith("/history"), tab.url
