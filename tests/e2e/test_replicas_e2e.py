@@ -2,10 +2,10 @@
 replica restart.
 
 A user signs up through the balancer and takes a reading on the Photo page. Their replica goes down: nginx
-sends the tab to the other replica, which signs them in again from the login cookie when they reload, and
-the reading they take there is stored. Their replica comes back: the same tab (its session now lives
-on the other replica) still works, uploads included, and a new tab served by the restarted replica shows
-every reading.
+sends the tab to the other replica, where the open tab reruns by itself (no reload) and signs them in again
+from the login cookie, and the reading they take there is stored. Their replica comes back: the same tab (its
+session now lives on the other replica) still works, uploads included, and a new tab served by the restarted
+replica shows every reading. A signed-in deep link to a fresh process lands on the linked page.
 """
 
 from __future__ import annotations
