@@ -30,6 +30,7 @@ RULE = (
 )
 CHART_CONFIG = {"displayModeBar": False}
 _CORRECTABLE = 50  # newest readings of the range offered for correction
+_TABLE_ROWS = 30  # newest recommended tracks listed on the page
 
 
 def chart(fig: object, key: str) -> None:
@@ -42,13 +43,13 @@ def show_charts(dash: Dashboard, tz: str | None, start: date, end: date, today: 
     streaks = compute_streaks(frame.created_at, tz=tz, today=today)
     # Streaks are counted within the range: a run that reaches its first day may be longer ("7+").
     current = f"{streaks.current}{'+' if streaks.current == (end - start).days + 1 else ''}" if end == today else "–"
-    for column, label, value in zip(
-        st.columns(4),
-        ("Readings", "Days with a reading", "Longest run of days", "Current run of days"),
-        (f"{len(frame):,}", str(streaks.active_days), str(streaks.longest), current),
-        strict=True,
-    ):
-        column.metric(label, value)
+    with st.container(horizontal=True, wrap=True):  # four in a row on a desktop, two by two on a phone
+        for label, value in zip(
+            ("Readings", "Days with a reading", "Longest run of days", "Current run of days"),
+            (f"{len(frame):,}", str(streaks.active_days), str(streaks.longest), current),
+            strict=True,
+        ):
+            st.metric(label, value, width=160)
     chart(figures.timeline_figure(frame, tz=tz), "history-timeline")
     chart(figures.probability_area_figure(frame, tz=tz), "history-probabilities")
     left, right = st.columns(2)
@@ -61,28 +62,24 @@ def show_charts(dash: Dashboard, tz: str | None, start: date, end: date, today: 
 
 def show_music(dash: Dashboard, tz: str | None) -> None:
     st.subheader("Music recommended to you")
-    st.caption("Every track the app recommended to you, and whether you liked it (👍) or not (👎).")
+    st.caption("Every track the app recommended to you, and whether you liked it.")
     if not dash.played:
         st.caption("No music was recommended in this range.")
         return
-    st.dataframe(
-        figures.played_table(dash.played, tz=tz),
-        hide_index=True,
-        key="history-played",
-        column_config={
-            "When": st.column_config.TextColumn(width=84),
-            "Mood": st.column_config.TextColumn(width=64),
-            "You": st.column_config.TextColumn(width=40),
-        },
-    )
+    shown = dash.played[:_TABLE_ROWS]
+    st.table(figures.played_table(shown, tz=tz), hide_index=True)  # a static table: long names wrap on a phone
+    if len(dash.played) > len(shown):
+        st.caption(f"The newest {len(shown)} of {len(dash.played)}; the music download below has them all.")
     if dash.liked:
         st.markdown("**Tracks you liked** (by how often they were recommended in this range)")
-        st.dataframe(
-            figures.liked_table(dash.liked),
-            hide_index=True,
-            key="history-liked",
-            column_config={"Plays": st.column_config.NumberColumn("Times", width=56)},
+        st.table(figures.liked_table(dash.liked), hide_index=True)
+    if not any(e.batches for e in dash.effects):
+        st.markdown("**Did it help?**")
+        st.caption(
+            "Not known yet: take another reading within an hour of listening, and this shows whether your mood "
+            "rose after each kind of music."
         )
+        return
     chart(figures.help_figure(dash.effects), "history-help")
     st.caption(
         "Change in valence (0 unpleasant … 1 pleasant) from the reading the music was chosen for to your "

@@ -34,7 +34,7 @@ AROUSAL_COLOR: Final = "#17becf"
 VALENCE_SCALE: Final = [[0.0, EMOTION_COLORS["sad"]], [0.5, "#f0f0f0"], [1.0, EMOTION_COLORS["happy"]]]
 _BIN_WIDTHS_S: Final = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 _EMPTY_MESSAGE: Final = "No readings in this range"
-RATINGS: Final = {1: "👍", -1: "👎"}
+RATINGS: Final = {1: "liked", -1: "disliked"}  # words: not every browser draws emoji
 TITLE_WRAP: Final = 34  # characters per title line: what fits a 390 px wide phone at the title's size
 
 
@@ -158,17 +158,18 @@ def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
 
 
 def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> list[dict[str, object]]:
-    """One row per recommended track: local time, the reading's mood, "title · artists", the user's 👍/👎.
+    """One row per recommended track: local time, the reading's mood, the user's rating, "title · artists".
 
-    Four narrow columns, so the table fits a phone; the strategy and rank are in the music export.
+    Three narrow columns and the track last (it is cut first), so the table fits a phone; the strategy and
+    rank are in the music export.
     """
     zone = resolve_timezone(tz)
     return [
         {
             "When": p.recommended_at.astimezone(zone).strftime("%d %b %H:%M"),
             "Mood": p.mood or "",
-            "Track": _track_label(p.title, p.artists),
             "You": RATINGS.get(p.feedback or 0, ""),
+            "Track": _track_label(p.title, p.artists),
         }
         for p in played
     ]
@@ -176,7 +177,7 @@ def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> lis
 
 def liked_table(liked: Sequence[LikedTrack]) -> list[dict[str, object]]:
     """One row per liked track: "title · artists" and plays in the range."""
-    return [{"Track": _track_label(t.title, t.artists), "Plays": t.plays} for t in liked]
+    return [{"Track": _track_label(t.title, t.artists), "Times recommended": t.plays} for t in liked]
 
 
 def _track_label(title: str, artists: str) -> str:
@@ -197,19 +198,23 @@ def wrap_title(text: str, width: int = TITLE_WRAP) -> str:
 
 def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 16})
+    fig.add_annotation(
+        text=wrap_title(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 16}
+    )
     fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False})
     return _styled(fig)
 
 
 def _styled(fig: go.Figure) -> go.Figure:
-    """Title wrapped and left-aligned, legend under the plot (not on the title), room for both."""
+    """Title wrapped and left-aligned; the legend at the bottom of the figure, under the axis labels (never on
+    the title or the ticks), with room for three rows of it (seven emotions on a phone)."""
     title = fig.layout.title.text or ""
     lines = wrap_title(title).count("<br>") + 1
+    legend = any(trace.showlegend is not False for trace in fig.data) and fig.layout.showlegend is not False
     fig.update_layout(
         title={"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
-        margin={"l": 40, "r": 20, "t": 30 + 20 * lines, "b": 40},
-        height=380,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        margin={"l": 40, "r": 20, "t": 30 + 20 * lines, "b": 110 if legend and len(fig.data) > 1 else 50},
+        height=420 if legend and len(fig.data) > 1 else 380,
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.01, "x": 0},
     )
     return fig

@@ -99,11 +99,12 @@ def test_history_page_renders_every_chart_for_a_seeded_user(app_env: str) -> Non
     _seed(app_env, bob, readings=12)
     at = _page(alice)
     assert not at.exception
-    assert _chart_keys(at) == list(CHARTS)
+    assert _chart_keys(at) == list(CHARTS[:-1])  # no reading came within an hour of the music: no "did it help?"
+    assert any(c.value.startswith("Not known yet") for c in at.caption)
     assert at.get("metric")[0].proto.body == "30"  # Alice's readings only, not Bob's 12
     assert at.info[0].value.startswith("Mostly ")
-    played = at.dataframe[0].value
-    assert played["Track"].tolist() == ["Song <b>*x*</b> · Band, Guest"] and played["You"].tolist() == ["👍"]
+    played = at.table[0].value
+    assert played["Track"].tolist() == ["Song <b>*x*</b> · Band, Guest"] and played["You"].tolist() == ["liked"]
     assert [b.proto.disabled for b in at.get("download_button")] == [False, False, False]
 
 
@@ -227,3 +228,21 @@ def test_the_pages_downloads_are_local_rounded_and_hold_the_music(app_env: str) 
     music = _exporter(alice, "csv", "Asia/Kolkata", "music")().splitlines()
     assert music[0] == "recommended_at,emotion,strategy,rank,title,artists,spotify_id,rating"
     assert music[1].endswith(",liked") and "+05:30" in music[1] and len(music) == 2
+
+
+def test_did_it_help_shows_once_a_reading_follows_the_music(app_env: str) -> None:
+    alice = _register(app_env, "alice")
+    _seed(app_env, alice, readings=1)  # one reading 3 h ago, music 5 s after it
+    with make_sessionmaker(make_engine(app_env))() as session:
+        repository.add_mood_event(
+            session=session,
+            user_id=alice,
+            probabilities={e: float(e == "happy") for e in EMOTIONS},
+            source="live",
+            model_version="t",
+            created_at=datetime.now(UTC) - timedelta(hours=3) + timedelta(minutes=10),
+        )
+        session.commit()
+    at = _page(alice)
+    assert not at.exception
+    assert _chart_keys(at) == list(CHARTS)

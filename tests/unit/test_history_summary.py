@@ -166,7 +166,7 @@ class TestFigures:
     def test_played_table_shows_local_times_and_ratings(self) -> None:
         played = PlayedTrack(datetime(2026, 3, 7, 9, 0, tzinfo=UTC), 1, "sad", "lift", 1, 7, "Song", "A;B", None, -1)
         row = figures.played_table([played], tz="Europe/Berlin")[0]
-        assert row == {"When": "07 Mar 10:00", "Mood": "sad", "Track": "Song · A, B", "You": "👎"}  # fits a phone
+        assert row == {"When": "07 Mar 10:00", "Mood": "sad", "You": "disliked", "Track": "Song · A, B"}  # fits a phone
 
     def test_titles_wrap_and_legends_sit_under_the_plot(self) -> None:
         assert figures.wrap_title("When you feel good: mean valence by weekday and hour of day").split("<br>") == [
@@ -175,5 +175,5 @@ class TestFigures:
         ]
         fig = figures.probability_area_figure(_frame(["2026-03-07T09:00", "2026-03-08T10:00"], ["happy", "sad"]))
         assert all(len(line) <= figures.TITLE_WRAP for line in fig.layout.title.text.split("<br>"))
-        assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"  # below the plot, off the title
+        assert fig.layout.legend.yref == "container" and fig.layout.legend.y < 0.05  # at the bottom, off the title
         assert fig.layout.margin.t >= 30 + 20 * (fig.layout.title.text.count("<br>") + 1)
