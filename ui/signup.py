@@ -10,7 +10,7 @@ import streamlit as st
 
 from awsome_core.text import escape_markdown
 
-USERNAME_RULE = "3–32 letters, digits, `.`, `_` or `-`, starting with a letter or digit (not case-sensitive)"
+USERNAME_RULE = "3–32 letters, digits, dots, underscores or hyphens, starting with a letter or digit (any case)"
 PASSWORD_RULES = (
     "at least 8 characters (and at most 72 bytes)",
     "not containing your username",
