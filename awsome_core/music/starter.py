@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Final
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.music.catalog import upsert_tracks
@@ -73,8 +74,21 @@ def ensure_starter_catalog(*, session: Session) -> int:
     return inserted
 
 
+STARTER_ATTEMPTS = 5
+
+
 def install_starter_catalog(sessions: sessionmaker[Session]) -> int:
     """:func:`ensure_starter_catalog` in a session of its own: the start-up hook of ``awsome db upgrade`` and of
     the app's first session maker (``ui/runtime.py``). Returns how many tracks were new (0 once done)."""
-    with sessions() as session:
-        return ensure_starter_catalog(session=session)
+    # NOTE: replicas (or `awsome db upgrade` in several containers) may start together: a concurrent importer's
+    # rows make our insert fail on the unique Spotify id; the next attempt sees them and fills in the rest.
+    for attempt in range(1, STARTER_ATTEMPTS + 1):
+        with sessions() as session:
+            try:
+                return ensure_starter_catalog(session=session)
+            except IntegrityError:
+                session.rollback()
+                if attempt == STARTER_ATTEMPTS:
+                    raise
+                logger.info("starter catalog: another process is importing it too; trying again")
+    return 0  # pragma: no cover - the loop returns or raises
