@@ -88,6 +88,11 @@ class LiveProcessor:
     :param classifier: the emotion model (its ``predict`` is thread-safe, so one model serves all sessions).
     :param tau: smoothing time constant in seconds (the reading follows the face over about a second).
     :param cpu_share: the most of wall time analyses may take, measured (0 < share ≤ 1).
+    :param max_fps: analyse at most this many frames per second on average (None: as many as come), the rest
+        get the latest boxes drawn; a token bucket, so 12 of a 15 fps stream's frames are analysed, not 7.5.
+    :param detect_every: run the face detector on one analysed frame in n only; the others classify the
+        faces in the boxes of the previous analysed frame (a face moves little in 1/12 s), and any frame
+        after one without a face runs the detector, so a face coming into view is found at once.
     :param max_age: a face older than this many seconds no longer counts (boxes vanish, snapshot says none).
     :param analyze: ``analyze_image``-compatible function (tests inject slow or fake ones).
     :param clock: monotonic seconds (tests inject a fake clock).
@@ -100,6 +105,8 @@ class LiveProcessor:
         tau: float = 1.0,
         max_faces: int = 3,
         cpu_share: float = 0.5,
+        max_fps: float | None = None,
+        detect_every: int = 1,
         max_age: float = 2.0,
         fps_window: float = 2.0,
         analyze: Analyzer = analyze_image,
@@ -107,7 +114,12 @@ class LiveProcessor:
     ) -> None:
         if not 0 < cpu_share <= 1:
             raise ValueError("cpu_share must be in (0, 1]")
-        self.classifier, self.max_faces, self.cpu_share = classifier, max_faces, cpu_share
+        if max_fps is not None and max_fps <= 0:
+            raise ValueError("max_fps must be positive")
+        if detect_every < 1:
+            raise ValueError("detect_every must be at least 1")
+        self.detect_every = detect_every
+        self.classifier, self.max_faces, self.cpu_share, self.max_fps = classifier, max_faces, cpu_share, max_fps
         self.max_age, self.fps_window = max_age, fps_window
         self._analyze, self._clock = analyze, clock
         self._smoother = ProbabilitySmoother(tau, reset_after=max_age, clock=clock)
@@ -121,6 +133,9 @@ class LiveProcessor:
         self._last_start: float | None = None
         self._analysed_at: deque[float] = deque()
         self._frames_in = self._frames_analyzed = 0
+        self._reused = 0  # analysed frames since the detector last ran (detect_every)
+        self._credit = 1.0  # max_fps token bucket: analyses allowed now ...
+        self._credit_at: float | None = None  # ... and when it was last refilled
         self._last_face_at: float | None = None
         self._stable_top: str | None = None
         self._stable_since = 0.0
@@ -136,8 +151,12 @@ class LiveProcessor:
             with self._lock:
                 self._frames_in += 1
                 due = self._last_start is None or now - self._last_start >= self._cost / self.cpu_share
+                due = self._refill(now) and due
             if due and self._busy.acquire(blocking=False):
                 try:
+                    if self.max_fps is not None:
+                        with self._lock:
+                            self._credit -= 1.0
                     self._analyse(image_bgr, now)
                 finally:
                     self._busy.release()
@@ -146,8 +165,26 @@ class LiveProcessor:
             logger.exception("live frame processing failed")
         return image_bgr
 
+    def _refill(self, now: float) -> bool:
+        """Add the credit earned since the last frame (``max_fps`` per second, kept up to 2 so that a fraction
+        earned on a skipped frame is not lost); True if one analysis is allowed now. Always True without
+        ``max_fps``. Call with ``_lock`` held."""
+        if self.max_fps is None:
+            return True
+        if self._credit_at is not None:
+            self._credit = min(2.0, self._credit + (now - self._credit_at) * self.max_fps)
+        self._credit_at = now
+        return self._credit >= 1.0
+
     def _analyse(self, image_bgr: np.ndarray, start: float) -> None:
-        faces = self._analyze(image_bgr, classifier=self.classifier, max_faces=self.max_faces, small_faces=False)
+        previous = self.latest.get(max_age=self.max_age)
+        # NOTE: one analysis at a time (the _busy lock), so _reused needs no other lock.
+        reuse = previous is not None and bool(previous.faces) and self._reused < self.detect_every - 1
+        boxes = [f.box for f in previous.faces] if reuse and previous is not None else None
+        self._reused = self._reused + 1 if reuse else 0
+        faces = self._analyze(
+            image_bgr, classifier=self.classifier, max_faces=self.max_faces, small_faces=False, boxes=boxes
+        )
         end = self._clock()
         smoothed = None
         if faces:

@@ -181,3 +181,36 @@ def test_live_processor_reset_forgets_the_stream() -> None:
 def test_live_processor_rejects_a_bad_cpu_share() -> None:
     with pytest.raises(ValueError, match="cpu_share"):
         LiveProcessor(None, cpu_share=0)
+
+
+def test_live_processor_max_fps_analyses_that_many_frames_of_a_faster_stream() -> None:
+    clock = FakeClock()
+    fast = FakeAnalyzer(clock, cost=0.003)
+    processor = LiveProcessor(None, analyze=fast, clock=clock, max_fps=12)
+    run_frames(processor, clock, 150)  # 10 s at 15 fps
+    snap = processor.snapshot()
+    assert snap.frames_in == 150
+    assert 118 <= fast.calls == snap.frames_analyzed <= 122  # 12 per second, not every other frame (7.5)
+    assert snap.fps == pytest.approx(12, abs=1.0)
+
+
+def test_live_processor_refuses_a_non_positive_max_fps() -> None:
+    with pytest.raises(ValueError, match="max_fps"):
+        LiveProcessor(None, max_fps=0)
+
+
+def test_live_processor_detect_every_reuses_the_previous_boxes_in_between() -> None:
+    clock = FakeClock()
+    seen: list[object] = []
+
+    def analyze(image: np.ndarray, **kwargs: object) -> list[FaceEmotion]:
+        seen.append(kwargs.get("boxes"))
+        clock.now += 0.003
+        return [FaceEmotion(Box(300, 100, 120, 120), dict(HAPPY))] if len(seen) != 3 else []
+
+    processor = LiveProcessor(None, analyze=analyze, clock=clock, detect_every=2)
+    run_frames(processor, clock, 6)
+    detected = [b is None for b in seen]
+    # 1st detects, 2nd reuses its box, 3rd detects (finds nothing), 4th must detect again, 5th reuses, 6th detects
+    assert detected == [True, False, True, True, False, True]
+    assert seen[1] == [Box(300, 100, 120, 120)]
