@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from scripts.local_stack import LocalStack
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import free_port
-from tests.e2e.helpers import expect_signed_in, open_page, register, wait_idle
+from tests.e2e.helpers import expect_signed_in, open_page, register, wait_for_cookie, wait_idle
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
@@ -136,6 +136,7 @@ def test_every_page_works_under_the_csp_in_chromium(edge: LocalStack, browser: A
     page.goto(edge.url)
     register(page, "headeruser", "Header User", PASSWORD)
     expect_signed_in(page)
+    wait_for_cookie(page)  # the cookie component writes it a moment after the sign-in
     login = next(c for c in context.cookies() if c["name"] == "awsome_auth")
     # Set from JavaScript by streamlit-authenticator's cookie component: it cannot be HttpOnly (docs/deploy.md
     # says what limits the damage); the component does make it SameSite=Strict.
