@@ -3,9 +3,10 @@ deploy/turnserver.conf plus a test secret, in a temporary directory).
 
 * coturn itself: a credential minted by ``awsome_core.turn`` allocates a relay; the same user's credential
   once expired, and one signed with another secret, are refused (401) -- aioice's TURN client speaks to it.
-* The Live page in Chromium, its connection forced through the relay: the page's WebRTC peer connection is
-  created with ``iceTransportPolicy: "relay"`` (an init script wraps ``RTCPeerConnection`` in every frame),
-  so the browser offers relay candidates only and its media can only go through coturn; the app hands the
+* The Live page in Chromium, its connection forced through the relay on both sides: the page's WebRTC peer
+  connection is created with ``iceTransportPolicy: "relay"`` (an init script wraps ``RTCPeerConnection`` in
+  every frame) and the app server's aioice gathers relay candidates only (a launcher wrapper), so the media
+  can only go through coturn; the app hands the
   session a credential of its own (``<expiry>:u<id>``, never the secret), coturn logs the allocation for that
   username, the selected candidate pair's local candidate is a relay one, and the video comes back with
   happy boxes. Runs in the WebRTC tests' network namespace (tests/e2e/webrtc.py), coturn inside it too.
@@ -52,6 +53,23 @@ FORCE_RELAY_JS = """(() => {
   Object.setPrototypeOf(Relayed, Native);
   window.RTCPeerConnection = Relayed;
 })();"""
+# The app server's side relay-only too: aioice (under aiortc) gathers relay candidates only. Written next to
+# the test as a wrapper around tests/e2e/run_streamlit.py, so nothing in the app knows about it.
+RELAY_LAUNCHER = """import runpy, sys
+import aioice.ice
+
+_init = aioice.ice.Connection.__init__
+
+
+def _relay_only(self, *args, **kwargs):
+    kwargs["transport_policy"] = aioice.ice.TransportPolicy.RELAY
+    _init(self, *args, **kwargs)
+
+
+aioice.ice.Connection.__init__ = _relay_only
+sys.argv[0] = {launcher!r}
+runpy.run_path({launcher!r}, run_name="__main__")
+"""
 # The local candidate of the pair the last peer connection selected.
 SELECTED_LOCAL_JS = """async () => {
   const pc = window.__awsomePcs[window.__awsomePcs.length - 1];
@@ -173,6 +191,9 @@ def relayed_live(tmp_path: Path, playwright_sync: Any, request: pytest.FixtureRe
         if mode != "netns":
             skip_or_fail("the relayed Live test needs the network namespace mode (root, unshare, nsenter, ip)")
         secret, port = secrets.token_urlsafe(24), 3478
+        wrapper = tmp_path / "run_streamlit_relay_only.py"
+        wrapper.write_text(RELAY_LAUNCHER.format(launcher=str(webrtc.LAUNCHER)))
+        launcher = [str(wrapper) if part == str(webrtc.LAUNCHER) else part for part in webrtc.server_launcher(mode)]
         server = start_app(
             tmp_path,
             database_url=f"sqlite:///{tmp_path / 'live.db'}",
@@ -182,7 +203,7 @@ def relayed_live(tmp_path: Path, playwright_sync: Any, request: pytest.FixtureRe
                 "AWSOME_TURN_SECRET": secret,
                 "AWSOME_TURN_TTL_SECONDS": "600",
             },
-            launcher=webrtc.server_launcher(mode),
+            launcher=launcher,
             health_check=webrtc.health_check(mode),
         )
         started.append(server)
@@ -232,6 +253,7 @@ def test_live_page_streams_through_the_turn_relay_with_a_session_credential(rela
     selected = frame.evaluate(SELECTED_LOCAL_JS)
     assert selected is not None and selected["local"] == "relay", selected
     assert selected["localAddress"] == NETNS_IP and selected["bytesReceived"] > 0, selected
+    assert selected["remote"] == "relay", "the app's side offered relay candidates only as well"
     allocated = rf"user <{re.escape(username)}>: incoming packet ALLOCATE processed, success"
     assert re.search(allocated, coturn.log()), "coturn allocated a relay for the session's credential"
     page.screenshot(path=str(run.server.log_path.with_name("live-relayed.png")))
