@@ -105,7 +105,7 @@ def _vote(page: Any, title: str, button: str) -> None:
 
 def _export(page: Any, kind: str) -> str:
     with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name=f"Download all my readings ({kind})").click()
+        page.get_by_role("button", name=f"Download my readings ({kind})").click()
     return Path(download.value.path()).read_text()
 
 
