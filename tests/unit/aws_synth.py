@@ -7,6 +7,7 @@ skip with the reason (fail under AWSOME_REQUIRE_ALL=1).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import json
@@ -48,6 +49,7 @@ def synthesized() -> Synthesized:
     from awsome_aws import build_app
 
     outdir = Path(tempfile.mkdtemp(prefix="awsome-cdk-"))
+    atexit.register(shutil.rmtree, outdir, ignore_errors=True)  # the cloud assembly copies the image's context
     app, stack = build_app(outdir=str(outdir))
     assembly = app.synth()
     artifact = assembly.get_stack_artifact(stack.artifact_id)
