@@ -81,8 +81,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         ports.add(free_port())
     lb, app1, app2, api = sorted(ports)
     with temporary_mysql_database(base, prefix="awsome_e2e") as url:
-        # NOTE: migrated (and the starter catalog imported) once before the three processes start: their
-        # concurrent first-start catalog imports collide on the tracks' unique key (reported to the lead).
+        # Migrated (and the starter catalog installed) once up front: this test is about the edge; replicas
+        # migrating together are test_replicas_e2e's.
         env = {**os.environ, "AWSOME_DATABASE_URL": url}
         subprocess.run([str(Path(sys.executable).parent / "awsome"), "db", "upgrade"], env=env, check=True, timeout=180)
         folder = tmp_path_factory.mktemp("edge")
