@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from awsome_core.charts import probability_chart
@@ -52,6 +53,12 @@ def _analyze(data: bytes, limit: int) -> tuple[tuple[FaceEmotion, ...], bytes]:
     return result.faces, annotated_jpeg(result.image_bgr, result.faces) if result.faces else b""
 
 
+@st.cache_resource(max_entries=256)
+def _chart(probabilities: tuple[tuple[str, float], ...]) -> go.Figure:
+    """The chart of a face's reading, built once per reading (st.plotly_chart only reads it)."""
+    return probability_chart(dict(probabilities))
+
+
 @st.fragment
 def _show_reading(user_id: int, faces: tuple[FaceEmotion, ...], shown: bytes, digest: str, data: bytes) -> None:
     """The picture, the chosen face's chart, the confirmation and the music. A fragment: choosing another face,
@@ -63,7 +70,7 @@ def _show_reading(user_id: int, faces: tuple[FaceEmotion, ...], shown: bytes, di
         choices.append("The group (mean of all faces)")
     choice = right.selectbox("Whose mood?", range(len(choices)), format_func=choices.__getitem__, key=f"face-{digest}")
     probabilities = faces[choice].probabilities if choice < len(faces) else mean_probabilities(faces)
-    right.plotly_chart(probability_chart(probabilities), key=f"chart-{digest}")
+    right.plotly_chart(_chart(tuple(probabilities.items())), key=f"chart-{digest}")
     predicted = top_emotion(probabilities)
     corrected = right.selectbox(
         "Did we get it right?",

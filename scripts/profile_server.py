@@ -14,11 +14,13 @@ prints, over the samples of the threads that were running (py-spy leaves idle th
 * **inclusive**: the share of samples in which a function is anywhere on the stack (what it costs with
   everything it calls);
 * **self**: the share in which it is the innermost frame (where the CPU actually was);
+* **by area** (music, History, the photo analysis, saving, app.py ...): each sample counted once, in the
+  first area found on its stack (:data:`AREAS`);
 
 A thread waiting on a socket counts as running (py-spy cannot tell): ``SocketIO.readinto`` and
 ``Connection._write_bytes`` under pymysql are the database round trips' waits. Then comes the load script's
-summary with ``server_cpu_ms_per_reading``, ``overhead_ratio`` and the database round
-trips per reading. docs/performance.md keeps what it printed before and after each change.
+summary with ``server_cpu_ms_per_reading``, ``overhead_ratio`` and the database round trips per
+reading. docs/performance.md keeps what it printed before and after each change.
 
 py-spy (PyPI) reads the server's memory from outside (``ptrace``): it needs root or
 ``kernel.yama.ptrace_scope = 0``, and it samples at ``--rate`` Hz without stopping the server
@@ -46,6 +48,37 @@ from scripts.load_test import Report, run_load  # noqa: E402
 logger = logging.getLogger("awsome.profile")
 # A raw py-spy line: "thread;frame;frame;... count"; a frame is "function (file:line)".
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
+
+
+# Where a sample belongs, the first match from the top: (area, a substring of a frame on its stack).
+AREAS = (
+    ("music (ui/music.py)", "show_recommendations ("),
+    ("History page", "(history.py:"),
+    ("photo analysis (decode, detect, classify, picture)", "analyze_photo ("),
+    ("saving the reading", "store_reading ("),
+    ("Photo page, the rest (chart, widgets)", "(photo.py:"),
+    ("Live page", "(live.py:"),
+    ("sign-in, cookie, kept readings (ui/session.py)", "sync_login_state ("),
+    ("app.py: navigation, sidebar, page set-up", "(app.py:"),
+    ("after each run (Streamlit's postScriptGC when on)", "_on_script_finished ("),
+    ("Streamlit's script runner, the rest", "ScriptRunner._run_script ("),
+    ("background gc (app.py)", "_bounded_gc"),
+    ("websocket and HTTP serving", "Runner.run ("),
+)
+
+
+def areas(raw: str) -> tuple[int, collections.Counter[str]]:
+    """``(samples, share per area)``: each sample counted once, in the first :data:`AREAS` entry it matches."""
+    out: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        total += int(count_text)
+        name = next((area for area, marker in AREAS if marker in stack), "other")
+        out[name] += int(count_text)
+    return total, out
 
 
 def summarize(raw: str) -> tuple[int, collections.Counter[str], collections.Counter[str]]:
@@ -132,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(top_table("inclusive", inclusive, total, args.top))
         print(top_table("self", own, total, args.top))
+        print(top_table("by area", areas(raw)[1], total, len(AREAS) + 1))
     if report.sql_per_reading:
         print("database round trips per reading: " + ", ".join(f"{k} {v}" for k, v in report.sql_per_reading.items()))
     print(report.summary())
