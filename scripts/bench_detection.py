@@ -9,7 +9,9 @@ Run::
 The image set (:func:`image_set`) is built from scikit-image's bundled sample photos (BSD/CC0/public
 domain, see ``skimage/data/README.txt``): the astronaut and the cameraman (faces, at known places), scaled
 and rolled copies of the astronaut (the recall tests' frames), group composites of them with face-free
-photos (the rocket, coffee, the cat, coins), and every face-free sample photo on its own (negatives). A box
+photos (the rocket, coffee, the cat, coins), every face-free sample photo on its own (negatives), and
+scikit-image's LFW subset (``data.lfw_subset()``: 100 real faces from Labeled Faces in the Wild and 100
+face-free patches of the same photos, 25×25 grayscale, each shown at 120 px on a grey 360 px frame). A box
 is a true face when its centre lies within half a face side of a face's centre. Prints one line per
 setting::
 
@@ -34,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from awsome_core.vision import face_check  # noqa: E402
-from awsome_core.vision.detector import FAR_MODEL, NEAR_MODEL, Box, detect_faces, get_detector  # noqa: E402
+from awsome_core.vision.detector import NEAR_MODEL, Box, detect_faces, get_detector  # noqa: E402
 
 logger = logging.getLogger("bench_detection")
 
@@ -178,10 +180,26 @@ def image_set() -> list[Sample]:
             [("rocket", 0, 0, 640), ("coffee", 640, 0, 640), ("chelsea", 0, 430, 451), ("horse", 640, 400, 400)],
         )
     )
-    return samples
+    return samples + lfw_samples()
 
 
 _GROUP_SPOTS = ((20, 20, 1.0), (300, 40, 0.7), (520, 20, 0.5), (700, 250, 1.0), (300, 330, 0.8))
+LFW_SIDE, LFW_FRAME = 120, 360
+
+
+def lfw_samples() -> list[Sample]:
+    """scikit-image's LFW subset: 100 faces (a face filling each 25×25 crop), then 100 face-free patches."""
+    from skimage import data
+
+    samples = []
+    offset = (LFW_FRAME - LFW_SIDE) // 2
+    for i, patch in enumerate(data.lfw_subset()):
+        frame = np.full((LFW_FRAME, LFW_FRAME), 128, np.uint8)
+        big = cv2.resize((patch * 255).astype(np.uint8), (LFW_SIDE, LFW_SIDE), interpolation=cv2.INTER_CUBIC)
+        frame[offset : offset + LFW_SIDE, offset : offset + LFW_SIDE] = big
+        face = ((LFW_FRAME / 2, LFW_FRAME / 2, float(LFW_SIDE)),) if i < 100 else ()
+        samples.append(Sample(f"lfw {'face' if face else 'no face'} {i % 100}", _bgr(frame), face))
+    return samples
 
 
 def is_face(box: Box, faces: tuple[tuple[float, float, float], ...]) -> int | None:
@@ -236,16 +254,17 @@ def _without_second_look() -> mock._patch[Callable[..., list[Box]]]:
 
 
 def _print_boxes(samples: list[Sample], small_faces: bool) -> None:
-    near, far = get_detector(NEAR_MODEL), get_detector(FAR_MODEL)
+    near = get_detector(NEAR_MODEL)
     with _without_second_look():
         for sample in samples:
             for b in detect_faces(sample.image, small_faces=small_faces):
                 kind = "face" if is_face(b, sample.faces) is not None else "FALSE"
-                looks = face_check.second_look(sample.image, b, near), face_check.second_look(sample.image, b, far)
+                looks = " ".join(
+                    f"{c}x {face_check.second_look(sample.image, b, near, c):.2f}" for c in face_check.CONTEXTS
+                )
                 logger.info(
-                    "%-5s %-40s box %4d %4d %4d score %.2f  near %.2f far %.2f",
-                    kind, sample.name, b.x, b.y, b.w, b.score, *looks,
-                )  # fmt: skip
+                    "%-5s %-40s box %4d %4d %4d score %.2f  looks %s", kind, sample.name, b.x, b.y, b.w, b.score, looks
+                )
 
 
 def main(argv: list[str] | None = None) -> int:

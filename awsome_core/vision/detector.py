@@ -271,14 +271,12 @@ def detect_faces(
     """
     near, far = get_detector(NEAR_MODEL, models_dir), get_detector(FAR_MODEL, models_dir)
     boxes = face_check.confirm_faces(
-        image_bgr, _detect_upright(near, far, image_bgr, min_score, small_faces), near=near, far=far
+        image_bgr, _detect_upright(near, far, image_bgr, min_score, small_faces), near=near
     )
     if boxes or not retry_rotated:
         return boxes
     for angle in RETRY_ANGLES:
-        boxes = face_check.confirm_faces(
-            image_bgr, _detect_rotated(near, far, image_bgr, angle, min_score), near=near, far=far
-        )
+        boxes = face_check.confirm_faces(image_bgr, _detect_rotated(near, far, image_bgr, angle, min_score), near=near)
         if boxes:
             logger.debug("found %d face(s) after rotating by %+.0f°", len(boxes), angle)
             return boxes
