@@ -146,6 +146,8 @@ def test_history_and_about_at_desktop_and_phone_sizes(app_factory: Any, browser:
         register(page, "screens", "Screen Tester", PASSWORD)
         expect_signed_in(page)
         expect(page.get_by_text("Welcome to AWSome, Screen Tester!")).to_be_visible()
+        wait_idle(page)
+        _screens(page, "welcome")
         _seed(db_url, "screens")
         open_page(page, "History")
         expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=60_000)
