@@ -56,6 +56,12 @@ def _photos(tmp_path: Path) -> dict[str, Path]:
     return photos
 
 
+def _difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute grey-level difference of two pictures at 64×64 (a re-encoded copy: a few levels)."""
+    pa, pb = (list(im.resize((64, 64)).getdata()) for im in (a, b))
+    return sum(abs(x - y) for x, y in zip(pa, pb, strict=True)) / len(pa)
+
+
 def _rows(db_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     engine = create_engine(db_url)
     with engine.connect() as c:
@@ -190,15 +196,23 @@ def test_two_users_at_once_never_see_each_other(
         "SELECT COUNT(*) FROM recommendations r JOIN mood_events e ON e.id = r.mood_event_id "
         "WHERE r.user_id <> e.user_id",
     ) == [(0,)]
-    # Each kept photo is its owner's, in its owner's folder.
+    # Each kept photo (in the database, re-encoded) is its owner's and shows their picture, not the other's.
+    assert _rows(
+        mysql_database_url,
+        "SELECT COUNT(*) FROM mood_event_photos p JOIN mood_events e ON e.id = p.mood_event_id "
+        "WHERE p.user_id <> e.user_id",
+    ) == [(0,)]
     for user, mine in (("alice", {photos["alice"], photos["alice2"]}), ("bob", {photos["bob"]})):
-        paths = [
-            p
-            for (p,) in _rows(mysql_database_url, "SELECT image_path FROM mood_events WHERE user_id = :u", u=ids[user])
+        stored = [
+            Image.open(io.BytesIO(data)).convert("L")
+            for (data,) in _rows(
+                mysql_database_url, "SELECT data FROM mood_event_photos WHERE user_id = :u", u=ids[user]
+            )
         ]
-        assert len(paths) == len(mine)
-        assert all(Path(p).parent.name == str(ids[user]) for p in paths)
-        assert {Path(p).read_bytes() for p in paths} == {m.read_bytes() for m in mine}
+        assert len(stored) == len(mine)
+        originals = [Image.open(m).convert("L") for m in mine]
+        for picture in stored:
+            assert min(_difference(picture, original) for original in originals) < 8, user
 
     secrets = {f"{u} password": p for u, p in PASSWORDS.items()}
     secrets |= {f"{u} cookie": wait_for_cookie(page) for u, page in pages.items()}
