@@ -15,6 +15,7 @@ deploy/turnserver.conf plus a test secret, in a temporary directory).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import secrets
 import shutil
@@ -153,7 +154,10 @@ def _allocate(server: tuple[str, int], username: str, password: str) -> tuple[st
         finally:
             transport.close()
 
-    return asyncio.run(run())
+    # NOTE: in its own thread: Playwright's sync API (started by earlier e2e tests in this session) keeps an
+    # event loop running in the main thread, where asyncio.run() refuses to start another.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture
