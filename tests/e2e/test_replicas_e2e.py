@@ -5,7 +5,9 @@ A user signs up through the balancer and takes a reading on the Photo page. Thei
 sends the tab to the other replica, where the open tab reruns by itself (no reload) and signs them in again
 from the login cookie, and the reading they take there is stored. Their replica comes back: the same tab (its
 session now lives on the other replica) still works, uploads included, and a new tab served by the restarted
-replica shows every reading. A signed-in deep link to a fresh process lands on the linked page.
+replica shows every reading. The user keeps photos: those of readings on both replicas are in the shared
+database, and deleting the history on the restarted replica removes every one. A signed-in deep link to a
+fresh process lands on the linked page.
 """
 
 from __future__ import annotations
@@ -85,6 +87,23 @@ def _readings(db_url: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def _photo_count(db_url: str) -> int:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            return int(
+                c.execute(
+                    text(
+                        "SELECT COUNT(*) FROM mood_event_photos p JOIN users u ON u.id = p.user_id "
+                        "WHERE u.username = :name"
+                    ),
+                    {"name": USERNAME},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
 def _replica(page: Any) -> str | None:
     """The replica nginx pinned this browser to (its ``awsome_replica`` cookie)."""
     return cookie_value(page, "awsome_replica")
@@ -148,6 +167,9 @@ def test_user_stays_signed_in_and_keeps_readings_across_a_replica_restart(
     first = _replica(page)
     assert first in stack.replicas, f"nginx set no replica cookie ({page.context.cookies()})"
     other = next(name for name in stack.replicas if name != first)
+    open_page(page, "Account")  # keep photos: they must be shared by every replica (issue 17, item 3)
+    page.get_by_text("Keep the photos I analyse", exact=False).click()
+    expect(page.get_by_role("switch", name="Keep the photos I analyse", exact=False)).to_be_checked()
     open_page(page, "Photo")
     assert _take_reading(page, photos[0], mysql_database_url) == ["photo"]
 
@@ -180,6 +202,14 @@ def test_user_stays_signed_in_and_keeps_readings_across_a_replica_restart(
     open_page(tab, "History")
     _expect_readings_metric(tab, 3)
     assert _replica(tab) == first
+    # The photos of readings taken on both replicas are in the shared database; deleting the history on the
+    # restarted replica removes all of them, whichever replica kept them.
+    assert _photo_count(mysql_database_url) == 3
+    tab.get_by_text("Delete my history", exact=True).first.click()
+    tab.get_by_text("I understand that this cannot be undone").click()
+    tab.get_by_role("button", name="Delete my history").click()
+    expect(tab.get_by_text("Your history has been deleted.")).to_be_visible(timeout=30_000)
+    assert _photo_count(mysql_database_url) == 0 and _readings(mysql_database_url) == []
     assert tab.dialogs == [] and page.dialogs == []
 
 
