@@ -36,6 +36,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Runtime
+from api.routes.readings import client_event_id
 from api.schemas import FaceOut, Probabilities, ReadingOut, RecommendationList
 from awsome_core.errors import AuthError, AwsomeError
 from awsome_core.services import readings, recommendations, tokens
@@ -207,11 +208,7 @@ async def _act(action: dict[str, Any], runtime: Runtime, user_id: int, processor
     if snapshot.probabilities is None:
         return {"type": "error", "detail": "No face seen in the last 2 seconds: look into the camera and try again."}
     raw_id = action.get("id")
-    event_id = str(uuid.uuid4()) if raw_id is None else str(raw_id)[:255]
-    try:
-        event_id = str(uuid.UUID(event_id))
-    except ValueError:
-        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, event_id))
+    event_id = client_event_id(str(raw_id)[:255]) if raw_id is not None else str(uuid.uuid4())
 
     def store() -> dict[str, Any]:
         reading = readings.save_reading(
