@@ -16,11 +16,12 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import time
 from importlib import resources
 from typing import Final
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.music.catalog import upsert_tracks
@@ -86,9 +87,10 @@ def install_starter_catalog(sessions: sessionmaker[Session]) -> int:
         with sessions() as session:
             try:
                 return ensure_starter_catalog(session=session)
-            except IntegrityError:
+            except (IntegrityError, OperationalError):  # a duplicate id, or InnoDB's deadlock between importers
                 session.rollback()
                 if attempt == STARTER_ATTEMPTS:
                     raise
                 logger.info("starter catalog: another process is importing it too; trying again")
+                time.sleep(0.2 * attempt)
     return 0  # pragma: no cover - the loop returns or raises
