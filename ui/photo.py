@@ -1,0 +1,191 @@
+"""The Photo page's parts: which picture is read, its size check, and the reading (faces, chart, confirm,
+corrections, music).
+
+Conventions:
+
+* **The most recent input wins.** The uploader and the camera record which of them changed last
+  (``on_change`` → :func:`mark_changed`); :func:`choose_picture` reads that one, or the other when it was
+  cleared, and the page says which it reads ("Reading your snapshot").
+* **Size.** Streamlit's own cap (``server.maxUploadSize`` in ``.streamlit/config.toml``) is larger than the
+  app's limit (``AWSOME_MAX_UPLOAD_MB``), so that a file over the app's limit reaches the page and gets a
+  message in it (:func:`too_large`), readable on a touch screen. Only a file over Streamlit's cap itself is
+  still refused by the browser with Streamlit's red chip and its hover text; nothing reaches the page then.
+* **Faces** are listed and numbered most face-like first (:func:`~awsome_core.vision.photo.most_face_like_first`):
+  the box labelled 1 is "Face 1", preselected. One face: no "Whose mood?" choice.
+* **Confirm, then correct.** "Did we get it right?" offers "Yes, {predicted}" and then only the other
+  emotions. **Confirm this mood** stores the reading with that answer; once it is stored the button is gone
+  and a change of the answer is saved at once (``services.readings.correct_reading``), the music follows it.
+  The corrected emotion wins wherever there is one (History, exports, music).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from awsome_core.charts import probability_chart
+from awsome_core.emotions import EMOTIONS, top_emotion
+from awsome_core.services import readings
+from awsome_core.vision.analyze import FaceEmotion
+from awsome_core.vision.photo import mean_probabilities
+from ui.mood import KEPT_MESSAGE, ReadingKept, is_pending, save_kept_readings, store_reading, stored_event_id
+from ui.music import show_recommendations
+from ui.runtime import get_sessionmaker, show_errors
+
+logger = logging.getLogger(__name__)
+
+MB: Final = 1024 * 1024  # Streamlit's and the API's megabyte
+UPLOAD: Final = "upload"
+SNAPSHOT: Final = "snapshot"
+_LAST: Final = "_photo_last_input"  # UPLOAD or SNAPSHOT: the input the user changed last
+_SAVED: Final = "_photo_saved_correction"  # reading_key -> the correction stored (or sent) with it
+
+
+@dataclass(frozen=True)
+class Picture:
+    """The picture to read: ``kind`` is :data:`UPLOAD` or :data:`SNAPSHOT`."""
+
+    kind: str
+    name: str
+    size: int
+    data: bytes
+
+
+def mark_changed(kind: str) -> None:
+    """``on_change`` of the uploader (:data:`UPLOAD`) and the camera (:data:`SNAPSHOT`)."""
+    st.session_state[_LAST] = kind
+
+
+def choose_picture(upload: UploadedFile | None, snapshot: UploadedFile | None) -> Picture | None:
+    """The input the user changed last, or the other one when that was cleared; None when both are empty."""
+    last = st.session_state.get(_LAST, UPLOAD)
+    order = [(UPLOAD, upload), (SNAPSHOT, snapshot)]
+    if last == SNAPSHOT:
+        order.reverse()
+    for kind, value in order:
+        if value is not None:
+            data = value.getvalue()
+            return Picture(kind, value.name, len(data), data)
+    return None
+
+
+def say_which(picture: Picture, *, both: bool) -> None:
+    """Say which picture is read (and, when there are two, that it is the newer one)."""
+    what = "your snapshot" if picture.kind == SNAPSHOT else f"your upload, {picture.name}"
+    if both:
+        other = "upload" if picture.kind == SNAPSHOT else "snapshot"
+        st.info(
+            f"Reading {what}: the newer of your two pictures. Clear it to read your {other} again.",
+            icon=":material/photo_camera:" if picture.kind == SNAPSHOT else ":material/image:",
+        )
+    else:
+        st.caption(f"Reading {what}.")
+
+
+def too_large(picture: Picture, limit_mb: int) -> bool:
+    """Show an error in the page and return True when *picture* is over *limit_mb* megabytes."""
+    if picture.size <= limit_mb * MB:
+        return False
+    st.error(
+        f"This file is {picture.size / MB:.1f} MB; photos can be up to {limit_mb} MB. Please choose a smaller "
+        "one (a phone's photo at a medium size, or a screenshot, is plenty).",
+        icon=":material/error:",
+    )
+    return True
+
+
+@st.cache_resource(max_entries=256)
+def _chart(probabilities: tuple[tuple[str, float], ...]) -> go.Figure:
+    """The chart of a face's reading, built once per reading (st.plotly_chart only reads it)."""
+    return probability_chart(dict(probabilities))
+
+
+def answers(predicted: str) -> list[str]:
+    """The answers to "Did we get it right?": the predicted emotion ("Yes, …") first, then the others."""
+    return [predicted, *(e for e in EMOTIONS if e != predicted)]
+
+
+@st.fragment
+def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, digest: str, data: bytes) -> None:
+    """The numbered picture, the chosen face's chart, the answer, Confirm (or the saved state) and the music.
+
+    A fragment: choosing another face, answering or confirming reruns only this, not the page. *faces* are
+    in the order their boxes are numbered on *shown*.
+    """
+    left, right = st.columns([3, 2])
+    left.image(shown, caption=f"{len(faces)} faces, numbered as in the list" if len(faces) > 1 else "1 face")
+    choice = 0
+    if len(faces) > 1:
+        choices = [f"Face {i + 1}: {f.top_emotion} {f.confidence:.0%}" for i, f in enumerate(faces)]
+        choices.append("The group (mean of all faces)")
+        choice = right.selectbox(
+            "Whose mood?", range(len(choices)), format_func=choices.__getitem__, key=f"face-{digest}"
+        )
+    probabilities = faces[choice].probabilities if choice < len(faces) else mean_probabilities(faces)
+    right.plotly_chart(_chart(tuple(probabilities.items())), key=f"chart-{digest}")
+    predicted = top_emotion(probabilities)
+    reading_key = f"photo-{digest}-{choice}"
+    answer = right.selectbox(
+        "Did we get it right?",
+        answers(predicted),
+        format_func=lambda e: f"Yes, {e}" if e == predicted else f"No, I feel {e}",
+        key=f"correct-{reading_key}",
+    )
+    wanted = None if answer == predicted else answer
+    saved: dict[str, str | None] = st.session_state.setdefault(_SAVED, {})
+    slot = right.empty()  # the button, gone as soon as the reading is stored
+    if stored_event_id(reading_key) is None and not is_pending(reading_key):
+        if slot.button("Confirm this mood", type="primary", key=f"confirm-{digest}-{choice}"):
+            saved[reading_key] = wanted
+            with show_errors("Saving your reading"), contextlib.suppress(ReadingKept):  # kept: said below
+                store_reading(
+                    user_id=user_id,
+                    probabilities=probabilities,
+                    source="photo",
+                    reading_key=reading_key,
+                    face_count=len(faces) if choice == len(faces) else 1,
+                    corrected_emotion=wanted,
+                    image_bytes=data,
+                )
+    save_kept_readings(user_id)  # a reading kept while the database was down: saved now if it is back
+    event_id = stored_event_id(reading_key)
+    if event_id is None:
+        if is_pending(reading_key):
+            slot.empty()
+            st.warning(KEPT_MESSAGE)
+        return
+    slot.empty()
+    if saved.get(reading_key) != wanted and _correct(user_id, event_id, wanted):
+        saved[reading_key] = wanted
+    emotion = saved.get(reading_key) or predicted
+    note = ", your correction" if saved.get(reading_key) else ""
+    st.success("Saved to your history.")
+    st.caption(f"Stored as {emotion}{note}. Change the answer above to correct it; it is saved at once.")
+    mood = {e: float(e == emotion) for e in EMOTIONS} if saved.get(reading_key) else probabilities
+    show_recommendations(user_id=user_id, event_id=event_id, probabilities=mood)
+
+
+def _correct(user_id: int, event_id: int, emotion: str | None) -> bool:
+    """Store the user's new answer for a stored reading; True when it was stored (else a message is shown)."""
+    with show_errors("Saving your correction"):
+        readings.correct_reading(sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, emotion=emotion)
+        _forget_music(event_id)
+        logger.info("reading %s corrected on the Photo page", event_id)
+        return True
+    return False
+
+
+def _forget_music(event_id: int) -> None:
+    """Drop this session's music for the reading (``ui.music`` keeps the picks per reading and strategy, and
+    the strategy picked by default for its old emotion), so that the next draw ranks for the correction."""
+    picks = st.session_state.get("_picks") or {}
+    for key in [k for k in picks if k[0] == event_id]:
+        del picks[key]
+    st.session_state.pop(f"strategy-{event_id}", None)
