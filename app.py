@@ -27,6 +27,7 @@ from ui.failover import rerun_after_reconnect, return_to_requested_page
 from ui.runtime import configure_logging, get_settings
 from ui.session import current_user_id, sign_out, sync_login_state
 from ui.signup import show_welcome
+from ui.widget_memory import drop_stale_widget_metadata
 
 GC_INTERVAL_S = 10.0  # a full collection this often, in the background (see _bounded_gc)
 
@@ -59,6 +60,7 @@ def _bounded_gc() -> threading.Thread:
 
 st.set_page_config(page_title="AWSome", page_icon=str(PAGE_ICON), layout="wide")
 _bounded_gc()
+drop_stale_widget_metadata()  # Streamlit keeps gone widgets' metadata (and what it holds) otherwise
 
 try:
     settings = get_settings()

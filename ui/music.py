@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 STRATEGY_LABELS = {"match": "Match my mood", "lift": "Lift me up", "calm": "Calm me down", "energize": "Energize me"}
 PLAYER_HEIGHT = 80  # Spotify's compact embed: title, artist and the play button in one row
 _VOTES = "_music_votes"  # session key: {(event_id, track_id): value just set}, for the confirmation line
+_KEPT_READINGS = 4  # readings whose lists (and votes) a session remembers, newest first
 CONFIRMATIONS = {
     1: ":material/check_circle: Liked: more like this next time.",
     -1: ":material/block: Disliked: it won't be suggested again.",
@@ -35,14 +36,29 @@ CONFIRMATIONS = {
 
 
 def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
-    """Rank and record (``services.recommend_for_reading``) once per event and strategy; remember for reruns."""
+    """Rank and record (``services.recommend_for_reading``) once per event and strategy; remember for reruns.
+
+    The session remembers the lists of its last :data:`_KEPT_READINGS` readings only (every strategy of
+    each), and the vote confirmations of those: a session taking readings all day stays the same size.
+    """
     cache: dict[tuple[int, str], Recommendations] = st.session_state.setdefault("_picks", {})
     key = (event_id, strategy)
     if key not in cache:
         cache[key] = recommendations.recommend_for_reading(
             sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, strategy=strategy
         )
+        _forget_old_readings(cache)
     return cache[key]
+
+
+def _forget_old_readings(cache: dict[tuple[int, str], Recommendations]) -> None:
+    """Keep the entries (and votes) of the :data:`_KEPT_READINGS` events last added to *cache*."""
+    events = list(dict.fromkeys(event for event, _ in reversed(cache)))[:_KEPT_READINGS]
+    for key in [k for k in cache if k[0] not in events]:
+        del cache[key]
+    votes: dict[tuple[int, int], int] = st.session_state.get(_VOTES) or {}
+    for key in [k for k in votes if k[0] not in events]:
+        del votes[key]
 
 
 def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[str, float]) -> None:
