@@ -313,7 +313,7 @@ async def _photo_round(
     page = await client.rerun(photo_hash, [state])
     result.analyses.append(time.monotonic() - start)
     digest = hashlib.sha256(photo).hexdigest()[:16]
-    confirm = page.widget_id("button", f"-confirm-{digest}")
+    confirm = page.widget_id("button", f"-confirm-{digest}-0")  # the first (only) face's Confirm
     if confirm is None or page.problems():
         raise RuntimeError(f"analysis did not show a face: {page.problems()}")
     start = time.monotonic()
