@@ -167,7 +167,7 @@ def test_database_admits_3306_only_from_the_app_and_api_tasks(raw: dict[str, Any
 
 def test_tasks_admit_only_the_load_balancer(raw: dict[str, Any]) -> None:
     alb = _group_of(raw, "Automatically created Security Group for ELB")
-    for description, port in (("AWSome App tasks", 8501), ("AWSome Api tasks", 8000)):
+    for description, port in (("AWSome App tasks", 8080), ("AWSome Api tasks", 8000)):  # 8080: the edge proxy
         group = _group_of(raw, description)
         rules = [r for r in _ingress_rules(raw) if _logical(r["GroupId"]) == group]
         assert [(r["FromPort"], _logical(r["SourceSecurityGroupId"])) for r in rules] == [(port, alb)]
@@ -206,8 +206,9 @@ def _containers(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_secrets_reach_the_tasks_as_secrets_manager_references_only(raw: dict[str, Any]) -> None:
     containers = _containers(raw)
-    assert set(containers) == {"app", "api"}
-    for container in containers.values():
+    assert set(containers) == {"app", "api", "edge"}
+    assert "Secrets" not in containers["edge"], "the edge proxy needs none"
+    for container in (containers["app"], containers["api"]):
         plain = {e["Name"]: e["Value"] for e in container["Environment"]}
         assert not [name for name in plain if SECRET_NAMES.search(name)], plain
         secrets = {s["Name"]: json.dumps(s["ValueFrom"]) for s in container["Secrets"]}
@@ -256,13 +257,38 @@ def _attributes(resource: dict[str, Any], key: str) -> dict[str, str]:
 
 def test_app_targets_are_sticky_and_health_checked_on_stcore_health(raw: dict[str, Any]) -> None:
     groups = {g["Properties"]["Port"]: g for g in resources(raw, "AWS::ElasticLoadBalancingV2::TargetGroup").values()}
-    app = groups[8501]
+    app = groups[8080]  # the app task's edge proxy (test_app_responses_go_through_the_edge_proxy)
     assert app["Properties"]["HealthCheckPath"] == "/_stcore/health"
     attributes = _attributes(app, "TargetGroupAttributes")
     assert attributes["stickiness.enabled"] == "true"
     assert attributes["stickiness.type"] == "lb_cookie"
     assert int(attributes["stickiness.lb_cookie.duration_seconds"]) >= 3600
     assert groups[8000]["Properties"]["HealthCheckPath"] == "/v1/health"
+
+
+def test_app_responses_go_through_the_edge_proxy_with_the_nginx_template(raw: dict[str, Any]) -> None:
+    """The ALB cannot send Referrer-Policy or Permissions-Policy: the app task's nginx (deploy/nginx/Dockerfile,
+    the same template as compose and the local stack) does, for every app response."""
+    sys.path.insert(0, str(CDK_DIR))
+    from awsome_aws.config import NGINX_TEMPLATE, PROJECT_ROOT
+
+    app_task = next(
+        t
+        for t in resources(raw, "AWS::ECS::TaskDefinition").values()
+        if {c["Name"] for c in t["Properties"]["ContainerDefinitions"]} == {"app", "edge"}
+    )
+    edge = next(c for c in app_task["Properties"]["ContainerDefinitions"] if c["Name"] == "edge")
+    env = {e["Name"]: e["Value"] for e in edge["Environment"]}
+    assert env["LISTEN_PORT"] == "8080" and [p["ContainerPort"] for p in edge["PortMappings"]] == [8080]
+    assert {env[f"{n}_HOST"] for n in ("APP1", "APP2", "API")} == {"127.0.0.1"}  # the task's own Streamlit
+    assert {env[f"{n}_PORT"] for n in ("APP1", "APP2", "API")} == {"8501"}
+    assert edge["DependsOn"] == [{"ContainerName": "app", "Condition": "HEALTHY"}]
+    dockerfile = (NGINX_TEMPLATE.parent / "Dockerfile").read_text()
+    assert f"COPY {NGINX_TEMPLATE.name} /etc/nginx/templates/" in dockerfile
+    assert NGINX_TEMPLATE.parent == PROJECT_ROOT / "deploy" / "nginx"
+    targets = resources(raw, "AWS::ECS::Service")
+    balanced = [lb for svc in targets.values() for lb in svc["Properties"].get("LoadBalancers", [])]
+    assert {(lb["ContainerName"], lb["ContainerPort"]) for lb in balanced} == {("edge", 8080), ("api", 8000)}
 
 
 def test_api_is_routed_at_api_with_the_prefix_stripped(template: Any) -> None:

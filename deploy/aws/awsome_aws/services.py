@@ -23,6 +23,7 @@ from constructs import Construct
 
 from awsome_aws.config import PROJECT_ROOT, StackConfig
 from awsome_aws.database import DB_NAME, DB_PORT, Database
+from awsome_aws.edge import EDGE_CONTAINER, EDGE_PORT, add_edge_proxy
 from awsome_aws.network import APP, PUBLIC, Network
 from awsome_aws.turn import TurnServer
 
@@ -93,6 +94,7 @@ class Services(Construct):
             count=config.app_count,
             network=network,
             log_group=self.app_logs,
+            edge=True,
         )
         self.api = self._service(
             "Api",
@@ -136,6 +138,7 @@ class Services(Construct):
         network: Network,
         log_group: logs.LogGroup,
         command: list[str] | None = None,
+        edge: bool = False,
     ) -> ecs.FargateService:
         # One vCPU per task: a Streamlit process uses at most one core (docs/deploy.md, Sizing); 2 GB is
         # Fargate's smallest size for 1 vCPU.
@@ -148,7 +151,7 @@ class Services(Construct):
                 cpu_architecture=ecs.CpuArchitecture.X86_64, operating_system_family=ecs.OperatingSystemFamily.LINUX
             ),
         )
-        task.add_container(
+        container = task.add_container(
             name.lower(),
             image=image,
             command=command,
@@ -164,6 +167,8 @@ class Services(Construct):
                 retries=3,
             ),
         )
+        if edge:  # the security headers of the nginx template (awsome_aws/edge.py)
+            add_edge_proxy(task, container, port, log_group)
         security_group = ec2.SecurityGroup(
             self,
             f"{name}SecurityGroup",
@@ -240,9 +245,9 @@ class Services(Construct):
         )
         self.app_targets = https.add_targets(
             "App",
-            port=APP_PORT,
+            port=EDGE_PORT,
             protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[self.app],
+            targets=[self.app.load_balancer_target(container_name=EDGE_CONTAINER, container_port=EDGE_PORT)],
             health_check=elbv2.HealthCheck(path="/_stcore/health", healthy_http_codes="200"),
             stickiness_cookie_duration=Duration.days(1),
             deregistration_delay=Duration.seconds(30),
