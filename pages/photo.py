@@ -30,6 +30,7 @@ with camera_tab:
     snapshot = st.camera_input(
         "Look into the camera and take a snapshot",
         key="photo-camera",
+        width=480,  # its preview and the snapshot leave room for the reading below, on a wide screen too
         on_change=photo.mark_changed,
         args=(photo.SNAPSHOT,),
     )

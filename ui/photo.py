@@ -41,7 +41,7 @@ from ui.runtime import get_sessionmaker, show_errors
 
 logger = logging.getLogger(__name__)
 
-MB: Final = 1024 * 1024  # Streamlit's and the API's megabyte
+MB: Final = 1_000_000  # the megabyte of the sizes Streamlit shows under an uploaded file
 UPLOAD: Final = "upload"
 SNAPSHOT: Final = "snapshot"
 _LAST: Final = "_photo_last_input"  # UPLOAD or SNAPSHOT: the input the user changed last
@@ -183,9 +183,8 @@ def _correct(user_id: int, event_id: int, emotion: str | None) -> bool:
 
 
 def _forget_music(event_id: int) -> None:
-    """Drop this session's music for the reading (``ui.music`` keeps the picks per reading and strategy, and
-    the strategy picked by default for its old emotion), so that the next draw ranks for the correction."""
+    """Drop this session's music lists for the reading (``ui.music`` keeps them per reading and strategy in
+    ``_picks``), so that the next draw ranks again for the correction. The strategy the user sees stays."""
     picks = st.session_state.get("_picks") or {}
     for key in [k for k in picks if k[0] == event_id]:
         del picks[key]
-    st.session_state.pop(f"strategy-{event_id}", None)

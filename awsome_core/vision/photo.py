@@ -85,16 +85,18 @@ def annotated_jpeg(
     """The picture to show: reduced so that its long side is at most *max_side*, each face boxed and labelled
     (:func:`~awsome_core.vision.overlay.draw_faces`, boxes scaled with it), encoded once as JPEG.
 
-    Each box carries its number in *faces*' order, counted from 1 (:func:`draw_numbers`): the page's face
-    list says "Face 1" for the box labelled 1. For the page to cache and send as is, instead of the full
-    decoded image re-encoded on every rerun.
+    With more than one face, each box carries its number in *faces*' order, counted from 1
+    (:func:`draw_numbers`): the page's face list says "Face 1" for the box labelled 1. For the page to
+    cache and send as is, instead of the full decoded image re-encoded on every rerun.
     """
     scale = min(1.0, max_side / max(image_bgr.shape[:2]))
     if scale < 1.0:
         size = (max(1, round(image_bgr.shape[1] * scale)), max(1, round(image_bgr.shape[0] * scale)))
         image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
         faces = [dataclasses.replace(f, box=_scaled(f.box, scale)) for f in faces]
-    shown = draw_numbers(draw_faces(image_bgr, faces), faces, inplace=True)
+    shown = draw_faces(image_bgr, faces)
+    if len(faces) > 1:
+        draw_numbers(shown, faces, inplace=True)
     ok, encoded = cv2.imencode(".jpg", shown, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover - OpenCV encodes any non-empty uint8 BGR image
         raise InvalidImage("This picture could not be shown; please try another one.")

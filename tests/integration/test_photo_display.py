@@ -54,3 +54,10 @@ def test_annotated_jpeg_numbers_every_box_in_the_order_given() -> None:
     for region in (inside, beside):  # a filled badge in the box's colour with a dark digit on it
         assert (np.abs(region.astype(int) - 255).max(axis=2) > 60).mean() > 0.8
     assert (np.abs(shown[100:140, 100:140].astype(int) - 255).max(axis=2) > 60).mean() < 0.5  # not covered
+
+
+def test_a_single_face_carries_no_number() -> None:
+    image = np.full((600, 1000, 3), 255, np.uint8)
+    shown = _decode(annotated_jpeg(image, [_face(600, 300, 0.9)]))
+    corner = shown[110 : 100 + round(1000 / 16), 610 : 600 + round(1000 / 16)]  # inside the box, past its edge
+    assert (np.abs(corner.astype(int) - 255).max(axis=2) > 60).mean() < 0.05
