@@ -137,6 +137,20 @@ def photo_page(
         sys.stderr.write(f"\n----- {server.url} log -----\n{server.log()[-6000:]}\n")
 
 
+def _marked_share(page: Any, base_url: str, original: Path, region: tuple[int, int, int, int]) -> float:
+    """The share of pixels in *region* (x0, y0, x1, y1 of *original*) of the picture the page shows that
+    differ clearly from *original* there: what the app drew (a box, a label, a number)."""
+    src = page.get_by_test_id("stImage").locator("img").first.get_attribute("src")
+    response = page.request.get(src if src.startswith("http") else base_url + src)
+    shown = cv2.imdecode(np.frombuffer(response.body(), np.uint8), cv2.IMREAD_COLOR)
+    picture = cv2.imread(str(original))
+    scale = shown.shape[1] / picture.shape[1]
+    expected = cv2.resize(picture, (shown.shape[1], shown.shape[0]), interpolation=cv2.INTER_AREA)
+    x0, y0, x1, y1 = (round(v * scale) for v in region)
+    diff = np.abs(shown[y0:y1, x0:x1].astype(int) - expected[y0:y1, x0:x1].astype(int)).max(axis=2)
+    return float((diff > 90).mean())
+
+
 def _reading(page: Any, kind: str) -> Any:
     """The line that says which picture the page reads."""
     return page.get_by_text(re.compile(rf"^Reading your {kind}"))
@@ -145,7 +159,7 @@ def _reading(page: Any, kind: str) -> Any:
 def test_the_latest_picture_wins_numbered_faces_and_corrections_after_confirm(
     photo_app: tuple[AppServer, str], photo_page: Callable[[str], Any], tmp_path: Path
 ) -> None:
-    _, db_url = photo_app
+    server, db_url = photo_app
     page = photo_page("photouser")
     no_face = tmp_path / "wall.png"
     Image.fromarray(np.full((480, 640, 3), 200, np.uint8)).save(no_face)
@@ -169,7 +183,8 @@ def test_the_latest_picture_wins_numbered_faces_and_corrections_after_confirm(
 
     # An upload after the snapshot: the upload is read.
     page.get_by_role("tab", name="Upload a photo").click()
-    page.locator(UPLOADER).set_input_files(str(_group_jpeg(tmp_path / "group.jpg")))
+    group = _group_jpeg(tmp_path / "group.jpg")
+    page.locator(UPLOADER).set_input_files(str(group))
     expect(_reading(page, "upload, group.jpg: the newer")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("3 faces, numbered as in the list")).to_be_visible(timeout=60_000)
     whose = page.get_by_role("combobox", name="Whose mood?")
@@ -179,8 +194,16 @@ def test_the_latest_picture_wins_numbered_faces_and_corrections_after_confirm(
     page.keyboard.press("Escape")
     assert [o.split(":")[0] for o in options] == ["Face 1", "Face 2", "Face 3", "The group (mean of all faces)"]
     assert [o for o in options if o.startswith("Face") and "happy" in o][:2] == options[:2]  # the astronauts
+    assert _marked_share(page, server.url, group, (300, 0, 940, 540)) < 0.001  # nothing drawn on the rocket
     wait_idle(page)
     _screens(page, "photo-group")
+
+    # Clearing the newer picture (the upload... here the snapshot, older) leaves the other one read.
+    page.get_by_role("tab", name="Take a snapshot").click()
+    page.get_by_role("button", name="Clear photo").click()
+    expect(page.get_by_text("Reading your upload, group.jpg.", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("3 faces, numbered as in the list")).to_be_visible()
+    page.get_by_role("tab", name="Upload a photo").click()
 
     # Confirm, then correct: the stored reading, the music and History follow.
     assert _events(db_url, "photouser") == []
@@ -232,6 +255,9 @@ def test_a_file_over_the_limit_gets_a_message_in_the_page(
     wait_idle(page)
     _screens(page, "photo-too-large")
     assert _events(db_url, "bigfile") == []
+    page.get_by_test_id("stFileChipDeleteBtn").first.locator("button").click()  # cleared: no picture, no message
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_text(re.compile("^Reading your"))).to_have_count(0)
 
 
 @pytest.mark.parametrize(
