@@ -140,7 +140,7 @@ def test_a_file_over_the_limit_gets_a_message_in_the_page(app_env: str, monkeypa
     assert not at.warning  # the previous file's message is gone
 
 
-def test_a_reading_kept_while_the_database_was_down_shows_its_music_once_saved(
+def test_a_reading_kept_while_the_database_was_down_shows_its_music_and_takes_the_new_answer(
     app_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ui.mood
@@ -158,10 +158,11 @@ def test_a_reading_kept_while_the_database_was_down_shows_its_music_once_saved(
     next(b for b in at.button if b.key and b.key.startswith("confirm-")).click().run()
     assert any("Your reading is kept" in w.value for w in at.warning)
     assert not [b for b in at.button if b.key and b.key.startswith(("confirm-", "like-"))]
+    _select(at, "Did we get it right?").set_value("surprise").run()  # answered again while it waits
 
     monkeypatch.setattr(readings, "save_reading", save)  # the database is back
     at.run()
     assert not at.exception
-    assert _events(app_env) == [("happy", None)]
-    assert any(t.startswith("Stored as happy.") for t in _texts(at))
+    assert _events(app_env) == [("happy", "surprise")]  # written once, then the new answer
+    assert any(t.startswith("Stored as surprise, your correction.") for t in _texts(at))
     assert len([b for b in at.button if b.key and b.key.startswith("like-")]) >= 5  # its music
