@@ -38,9 +38,9 @@ with camera_tab:
 picture = photo.choose_picture(upload, snapshot)
 if picture is None or user_id is None:
     st.stop()
-photo.say_which(picture, both=upload is not None and snapshot is not None)
 if photo.too_large(picture, settings.max_upload_mb):
     st.stop()
+photo.say_which(picture, both=upload is not None and snapshot is not None)
 digest = hashlib.sha256(picture.data).hexdigest()[:16]
 
 
