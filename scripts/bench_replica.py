@@ -93,7 +93,7 @@ def measure_memory(stack: LocalStack, work_dir: Path) -> dict[str, Any]:
         expect_signed_in(page)
         open_page(page, "Photo")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-        expect(page.get_by_text("1 face(s)")).to_be_visible()
+        expect(page.get_by_text("1 face", exact=True)).to_be_visible()
         page.get_by_role("button", name="Confirm this mood").click()
         expect(page.get_by_text("Saved to your history.")).to_be_visible()
         page.wait_for_timeout(2000)  # recommendations and embeds rendered

@@ -146,7 +146,7 @@ def test_every_page_works_under_the_csp_in_chromium(edge: LocalStack, browser: A
         wait_idle(page)
         if title == "Photo":  # faces, chart, then music: Streamlit's components and Spotify's players
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-            expect(page.get_by_text("1 face(s)")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("1 face", exact=True)).to_be_visible(timeout=60_000)
             page.get_by_role("button", name="Confirm this mood").click()
             expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=30_000)
             wait_idle(page)

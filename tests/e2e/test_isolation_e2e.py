@@ -74,7 +74,7 @@ def _upload_and_confirm(page: Any, photo: Path, correction: str | None) -> None:
     open_page(page, "Photo")
     expect(page.get_by_test_id("stImage")).to_have_count(0)  # nobody's picture before this user's upload
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
-    expect(page.get_by_text("1 face(s)")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("1 face", exact=True)).to_be_visible(timeout=60_000)
     wait_idle(page)
     if correction:
         page.get_by_role("combobox", name="Did we get it right?").click()

@@ -73,7 +73,7 @@ def test_default_install_plays_the_astronaut_and_cards_work_without_spotify(
     expect_signed_in(page)
     open_page(page, "Photo")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(_astronaut_jpeg(tmp_path / "a.jpg")))
-    expect(page.get_by_text("1 face(s)")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("1 face", exact=True)).to_be_visible(timeout=60_000)
     wait_idle(page)
     page.get_by_role("button", name="Confirm this mood").click()
     expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=30_000)

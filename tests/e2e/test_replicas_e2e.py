@@ -142,7 +142,7 @@ def _take_reading(page: Any, photo: Path, db_url: str) -> list[str]:
     user's readings."""
     before = len(_readings(db_url))
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
-    expect(page.get_by_text("1 face(s)")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("1 face", exact=True)).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Confirm this mood").click()
     expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=30_000)
     deadline = time.monotonic() + 30
