@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.pages_manager import PagesManager
 
 ROOT = Path(__file__).resolve().parent
@@ -70,16 +71,30 @@ except AwsomeError as e:  # unsafe configuration or database down: say so, never
     st.error(str(e))
     st.stop()
 
-if current_user_id() is None:
-    pages = [st.Page("pages/login.py", title="Sign in", icon=":material/login:", default=True)]
-else:
-    pages = [
-        st.Page("pages/live.py", title="Live camera", icon=":material/videocam:", default=True),
-        st.Page("pages/photo.py", title="Photo", icon=":material/photo_camera:"),
-        st.Page("pages/history.py", title="History", icon=":material/insights:"),
-        st.Page("pages/account.py", title="Account", icon=":material/person:"),
-        st.Page("pages/about.py", title="About", icon=":material/info:"),
-    ]
+
+def _pages(signed_in: bool) -> list[StreamlitPage]:
+    """The page set, built once per session and sign-in state: ``st.Page`` resolves its file's real path,
+    which cost a few percent of the server under load when done on every run. Kept in the session, never
+    shared between sessions: ``st.navigation`` marks the chosen page object runnable for its run."""
+    key = "_awsome_pages_in" if signed_in else "_awsome_pages_out"
+    pages: list[StreamlitPage] | None = st.session_state.get(key)
+    if pages is None:
+        if not signed_in:
+            pages = [st.Page("pages/login.py", title="Sign in", icon=":material/login:", default=True)]
+        else:
+            pages = [
+                st.Page("pages/live.py", title="Live camera", icon=":material/videocam:", default=True),
+                st.Page("pages/photo.py", title="Photo", icon=":material/photo_camera:"),
+                st.Page("pages/history.py", title="History", icon=":material/insights:"),
+                st.Page("pages/account.py", title="Account", icon=":material/person:"),
+                st.Page("pages/about.py", title="About", icon=":material/info:"),
+            ]
+        st.session_state[key] = pages
+    return pages
+
+
+pages = _pages(current_user_id() is not None)
+if current_user_id() is not None:
     with st.sidebar:
         st.markdown(f"Signed in as **{escape_markdown(st.session_state.get('name') or '')}**")
         if st.button("Sign out", key="sign-out", icon=":material/logout:"):
