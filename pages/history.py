@@ -68,25 +68,24 @@ offered = [s for s in SOURCES if s != "manual"]
 save_kept_readings(user_id)
 with show_errors("Loading your history"):
     try:
-        with db_session() as session:
+        with db_session() as session:  # one read session (one connection, one rollback) for the page's data
             offered += [s for s in sources_used(session=session, user_id=user_id) if s not in offered]
-        date_col, source_col = st.columns(2)
-        picked = date_col.date_input(
-            "Dates", value=(today - timedelta(days=6), today), max_value=today, key="history-dates"
-        )
-        sources = source_col.pills(
-            "Sources",
-            offered,
-            selection_mode="multi",
-            default=offered,
-            format_func=view.SOURCE_LABELS.get,
-            key="history-sources",
-        )
-        if "manual" in offered:
-            source_col.caption("API: readings your own scripts sent through the HTTP API (Account → API tokens).")
-        start, end = _date_bounds(picked, today)
-        since, until = day_range(start, end, tz)
-        with db_session() as session:
+            date_col, source_col = st.columns(2)
+            picked = date_col.date_input(
+                "Dates", value=(today - timedelta(days=6), today), max_value=today, key="history-dates"
+            )
+            sources = source_col.pills(
+                "Sources",
+                offered,
+                selection_mode="multi",
+                default=offered,
+                format_func=view.SOURCE_LABELS.get,
+                key="history-sources",
+            )
+            if "manual" in offered:
+                source_col.caption("API: readings your own scripts sent through the HTTP API (Account → API tokens).")
+            start, end = _date_bounds(picked, today)
+            since, until = day_range(start, end, tz)
             dash = load_dashboard(session=session, user_id=user_id, since=since, until=until, sources=sources or [])
     except StorageUnavailable:
         st.warning(HISTORY_UNAVAILABLE)

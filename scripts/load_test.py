@@ -14,8 +14,10 @@ messages the browser sends and receives; uploads through ``/_stcore/upload_file`
 1. sign in on the Sign in page (the form, with the password);
 2. loop until the time is up: open the Photo page, upload a photo (the astronaut, made unique per upload by a
    JPEG comment so that no cache answers), wait for the faces and the chart, press **Confirm this mood**
-   (stores the reading and recommends music), and after every other reading open the History page, whose
-   "Readings" figure must equal the readings this session confirmed;
+   (stores the reading and recommends music; like a browser, this reruns only the fragment holding the
+   button, the reading area, unless ``--full-reruns``: the whole page, as this script did before), and
+   after every other reading open the History page, whose "Readings" figure must equal the readings this
+   session confirmed;
 3. at the end, count each account's rows in ``mood_events``: every confirmed reading stored exactly once.
 
 Any error or warning on a page, an exception, an unexpected page or a timeout counts as an error. It prints
@@ -100,6 +102,11 @@ class PageRun:
     page_hash: str
     elements: list[tuple[str, Any]]
     pages: dict[str, str]  # page name -> page_script_hash, from the navigation message
+    fragments: dict[str, str] = field(default_factory=dict)  # widget id -> id of the fragment drawing it
+
+    def fragment_of(self, widget_id: str) -> str:
+        """The fragment a widget belongs to ("" outside any): what a browser sends when it is clicked."""
+        return self.fragments.get(widget_id, "")
 
     def widget_id(self, kind: str, key_suffix: str) -> str | None:
         """Id of the *kind* widget whose key ends with *key_suffix* (ids are ``$$ID-<hash>-<key>``)."""
@@ -153,25 +160,31 @@ class StreamlitClient:
             await self._ws.close()
         self._http.close()
 
-    async def rerun(self, page_hash: str, widgets: list[WidgetState]) -> PageRun:
-        """Run the script as a browser would after a widget change; return the finished run."""
+    async def rerun(self, page_hash: str, widgets: list[WidgetState], fragment_id: str = "") -> PageRun:
+        """Run the script as a browser would after a widget change; return the finished run.
+
+        With *fragment_id* (a widget inside an ``st.fragment`` changed) only that fragment reruns, as the
+        browser asks; the returned run then holds that fragment's elements only."""
         state = ClientState(
             query_string="",
             widget_states=WidgetStates(widgets=widgets),
             page_script_hash=page_hash,
+            fragment_id=fragment_id,
             context_info=ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US", url=self.base_url + "/"),
         )
         await self._ws.send(BackMsg(rerun_script=state).SerializeToString())
-        return await asyncio.wait_for(self._until_finished(), REQUEST_TIMEOUT_S)
+        return await asyncio.wait_for(self._until_finished(fragment=bool(fragment_id)), REQUEST_TIMEOUT_S)
 
-    async def _until_finished(self) -> PageRun:
+    async def _until_finished(self, *, fragment: bool = False) -> PageRun:
         elements: list[tuple[str, Any]] = []
+        fragments: dict[str, str] = {}
+        done = (ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,) if fragment else (ForwardMsg.FINISHED_SUCCESSFULLY,)
         while True:
             msg = ForwardMsg()
             msg.ParseFromString(await self._ws.recv())
             kind = msg.WhichOneof("type")
             if kind == "new_session":  # every script run starts with one
-                elements = []
+                elements, fragments = [], {}
                 self.page_hash = msg.new_session.page_script_hash
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
             elif kind == "navigation":
@@ -180,12 +193,15 @@ class StreamlitClient:
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
                 name = element.WhichOneof("type")
-                elements.append((name, getattr(element, name)))
+                proto = getattr(element, name)
+                elements.append((name, proto))
+                if msg.delta.fragment_id and getattr(proto, "id", ""):
+                    fragments[proto.id] = msg.delta.fragment_id
             elif kind == "script_finished":
                 if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     raise RuntimeError("the script did not compile")
-                if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
-                    return PageRun(self.page_hash, elements, dict(self.pages))
+                if msg.script_finished in done:
+                    return PageRun(self.page_hash, elements, dict(self.pages), fragments)
 
     async def upload(self, uploader_id: str, name: str, data: bytes, mime: str) -> tuple[WidgetState, FileURLs]:
         """Upload *data* as the browser does; return the uploader's widget state and the file's URLs."""
@@ -260,6 +276,7 @@ async def run_session(
     rng: random.Random,
     *,
     max_readings: int | None = None,
+    full_reruns: bool = False,
 ) -> SessionResult:
     """Sign in, then photo analyses, confirmations and history views until *deadline* (monotonic) or
     *max_readings* readings."""
@@ -270,7 +287,8 @@ async def run_session(
         await _sign_in(client, page, username)
         urls: FileURLs | None = None
         while time.monotonic() < deadline and (max_readings is None or result.confirmed < max_readings):
-            urls = await _photo_round(client, result, unique_photo(photo, f"{username}-{result.confirmed}"), urls)
+            tagged = unique_photo(photo, f"{username}-{result.confirmed}")
+            urls = await _photo_round(client, result, tagged, urls, full_reruns=full_reruns)
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
             if result.confirmed % HISTORY_EVERY == 1 and time.monotonic() < deadline:
                 await _history_round(client, result)
@@ -299,7 +317,7 @@ async def _sign_in(client: StreamlitClient, page: PageRun, username: str) -> Non
 
 
 async def _photo_round(
-    client: StreamlitClient, result: SessionResult, photo: bytes, previous: FileURLs | None
+    client: StreamlitClient, result: SessionResult, photo: bytes, previous: FileURLs | None, *, full_reruns: bool
 ) -> FileURLs:
     photo_hash = client.pages["Photo"]
     page = await client.rerun(photo_hash, [])
@@ -317,7 +335,10 @@ async def _photo_round(
     if confirm is None or page.problems():
         raise RuntimeError(f"analysis did not show a face: {page.problems()}")
     start = time.monotonic()
-    page = await client.rerun(photo_hash, [state, WidgetState(id=confirm, trigger_value=True)])
+    # The browser reruns only the fragment holding the button (the reading area, ui/photo.py); --full-reruns
+    # reruns the whole page instead (how this script measured before issue #14's fragment work counted).
+    fragment = "" if full_reruns else page.fragment_of(confirm)
+    page = await client.rerun(photo_hash, [state, WidgetState(id=confirm, trigger_value=True)], fragment)
     result.confirms.append(time.monotonic() - start)
     if "Saved to your history." not in page.alerts(Alert.SUCCESS) or page.problems():
         raise RuntimeError(f"confirming did not save: {page.problems()}")
@@ -400,11 +421,14 @@ def _astronaut_jpeg() -> bytes:
     return buf.getvalue()
 
 
-async def drive(base_url: str, usernames: list[str], duration_s: float, think_s: float) -> list[SessionResult]:
+async def drive(
+    base_url: str, usernames: list[str], duration_s: float, think_s: float, *, full_reruns: bool = False
+) -> list[SessionResult]:
     photo = _astronaut_jpeg()
     deadline = time.monotonic() + duration_s
     tasks = [
-        run_session(base_url, name, photo, deadline, think_s, random.Random(i)) for i, name in enumerate(usernames)
+        run_session(base_url, name, photo, deadline, think_s, random.Random(i), full_reruns=full_reruns)
+        for i, name in enumerate(usernames)
     ]
     return list(await asyncio.gather(*tasks))
 
@@ -588,6 +612,7 @@ def run_load(
     server_log_copy: Path | None = None,
     seed_catalog: bool = False,
     on_started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    full_reruns: bool = False,
 ) -> Report:
     """The whole run: throwaway database, accounts, server, sessions, counts. Never raises for app errors.
 
@@ -614,7 +639,7 @@ def run_load(
             sql_before = _read_sql_counts(sql_file)
             cpu_before, started = cpu_seconds(process.pid), time.monotonic()
             sampler.start()
-            results = asyncio.run(drive(url, usernames, duration_s, think_s))
+            results = asyncio.run(drive(url, usernames, duration_s, think_s, full_reruns=full_reruns))
             elapsed, cpu_used = time.monotonic() - started, cpu_seconds(process.pid) - cpu_before
             sampler.stop()
             time.sleep(2.5 if sql_file else 0)  # the server writes its counts every 2 s
@@ -675,6 +700,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count-sql", action="store_true", help="count the server's database round trips")
     parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     parser.add_argument("--seed-catalog", action="store_true", help="import the music catalog before the run")
+    parser.add_argument(
+        "--full-reruns", action="store_true", help="Confirm reruns the whole page (default: its fragment, as a browser)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.mysql:
@@ -690,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
             count_sql=args.count_sql,
             server_log_copy=args.server_log,
             seed_catalog=args.seed_catalog,
+            full_reruns=args.full_reruns,
         )
     print(report.summary())
     for error in report.errors[:20]:

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 STRATEGY_LABELS = {"match": "Match my mood", "lift": "Lift me up", "calm": "Calm me down", "energize": "Energize me"}
 PLAYER_HEIGHT = 80  # Spotify's compact embed: title, artist and the play button in one row
 _VOTES = "_music_votes"  # session key: {(event_id, track_id): value just set}, for the confirmation line
+_TOTALS = "_music_catalog_totals"  # session key: {event_id: tracks in the catalog when its list was drawn}
 _KEPT_READINGS = 4  # readings whose lists (and votes) a session remembers, newest first
 CONFIRMATIONS = {
     1: ":material/check_circle: Liked: more like this next time.",
@@ -39,7 +40,8 @@ def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
     """Rank and record (``services.recommend_for_reading``) once per event and strategy; remember for reruns.
 
     The session remembers the lists of its last :data:`_KEPT_READINGS` readings only (every strategy of
-    each), and the vote confirmations of those: a session taking readings all day stays the same size.
+    each), and their vote confirmations and catalog counts: a session taking readings all day stays the
+    same size.
     """
     cache: dict[tuple[int, str], Recommendations] = st.session_state.setdefault("_picks", {})
     key = (event_id, strategy)
@@ -59,6 +61,9 @@ def _forget_old_readings(cache: dict[tuple[int, str], Recommendations]) -> None:
     votes: dict[tuple[int, int], int] = st.session_state.get(_VOTES) or {}
     for key in [k for k in votes if k[0] not in events]:
         del votes[key]
+    totals: dict[int, int] = st.session_state.get(_TOTALS) or {}
+    for event in [e for e in totals if e not in events]:
+        del totals[event]
 
 
 def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[str, float]) -> None:
@@ -84,16 +89,20 @@ def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[s
         if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
-        _catalog_note()
+        _catalog_note(event_id)
         feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
         for pick in picks.items:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
 
 
-def _catalog_note() -> None:
-    """Offer the full catalog while this one is small, saying how big it is now (read now, not cached)."""
-    with db_session() as session:
-        total = count_tracks(session=session)
+def _catalog_note(event_id: int) -> None:
+    """Offer the full catalog while this one is small, saying how big it is (counted once per reading, like
+    its lists: a vote or a strategy change does not count the catalog again)."""
+    totals: dict[int, int] = st.session_state.setdefault(_TOTALS, {})
+    if event_id not in totals:
+        with db_session() as session:
+            totals[event_id] = count_tracks(session=session)
+    total = totals[event_id]
     if total < SMALL_CATALOG_TRACKS:
         st.caption(
             f"These come from a catalog of {total:,} tracks; the full public catalog (about 114,000) can be "

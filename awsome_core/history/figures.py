@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
@@ -66,11 +66,12 @@ def timeline_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: i
         to_local(frame.created_at, tz), np.column_stack([frame.valence, frame.arousal]), max_points=max_points
     )
     mode = "lines+markers" if len(x) <= 60 else "lines"
-    fig = go.Figure()
-    fig.add_scatter(x=x, y=y[:, 0], name="valence", mode=mode, line={"color": VALENCE_COLOR})
-    fig.add_scatter(x=x, y=y[:, 1], name="arousal", mode=mode, line={"color": AROUSAL_COLOR})
-    fig.update_layout(title=title, hovermode="x unified", yaxis={"range": [0, 1], "title": "0 low … 1 high"})
-    return _styled(fig)
+    data = [
+        {"type": "scatter", "x": x, "y": y[:, 0], "name": "valence", "mode": mode, "line": {"color": VALENCE_COLOR}},
+        {"type": "scatter", "x": x, "y": y[:, 1], "name": "arousal", "mode": mode, "line": {"color": AROUSAL_COLOR}},
+    ]
+    layout = {"title": title, "hovermode": "x unified", "yaxis": {"range": [0, 1], "title": "0 low … 1 high"}}
+    return _styled(data, layout)
 
 
 def probability_area_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
@@ -79,20 +80,20 @@ def probability_area_figure(frame: HistoryFrame, *, tz: str | None = None, max_p
     if len(frame) == 0:
         return _empty_figure(title)
     x, y = bin_series(to_local(frame.created_at, tz), frame.probabilities, max_points=max_points)
-    fig = go.Figure()
-    for i, emotion in enumerate(EMOTIONS):
-        color = EMOTION_COLORS[emotion]
-        fig.add_scatter(
-            x=x,
-            y=y[:, i],
-            name=emotion,
-            mode="lines",
-            stackgroup="probabilities",
-            line={"color": color, "width": 0.5},
-            fillcolor=color,
-        )
-    fig.update_layout(title=title, hovermode="x unified", yaxis={"range": [0, 1], "tickformat": ".0%"})
-    return _styled(fig)
+    data = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": y[:, i],
+            "name": emotion,
+            "mode": "lines",
+            "stackgroup": "probabilities",
+            "line": {"color": EMOTION_COLORS[emotion], "width": 0.5},
+            "fillcolor": EMOTION_COLORS[emotion],
+        }
+        for i, emotion in enumerate(EMOTIONS)
+    ]
+    return _styled(data, {"title": title, "hovermode": "x unified", "yaxis": {"range": [0, 1], "tickformat": ".0%"}})
 
 
 def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
@@ -101,16 +102,14 @@ def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
     if len(frame) == 0:
         return _empty_figure(title)
     counts = emotion_counts(frame)
-    fig = go.Figure(
-        go.Bar(
-            x=list(EMOTIONS),
-            y=[counts[e] for e in EMOTIONS],
-            marker_color=[EMOTION_COLORS[e] for e in EMOTIONS],
-            hovertemplate="%{x}: %{y} readings<extra></extra>",
-        )
-    )
-    fig.update_layout(title=title, yaxis={"title": "readings"}, showlegend=False)
-    return _styled(fig)
+    bar = {
+        "type": "bar",
+        "x": list(EMOTIONS),
+        "y": [counts[e] for e in EMOTIONS],
+        "marker": {"color": [EMOTION_COLORS[e] for e in EMOTIONS]},
+        "hovertemplate": "%{x}: %{y} readings<extra></extra>",
+    }
+    return _styled([bar], {"title": title, "yaxis": {"title": "readings"}, "showlegend": False})
 
 
 def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
@@ -119,22 +118,20 @@ def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
     if len(frame) == 0:
         return _empty_figure(title)
     counts, mean = weekday_hour_grid(frame, tz)
-    fig = go.Figure(
-        go.Heatmap(
-            z=mean,
-            x=list(range(24)),
-            y=[day[:3] for day in WEEKDAYS],
-            customdata=counts,
-            zmin=0,
-            zmax=1,
-            colorscale=VALENCE_SCALE,
-            colorbar={"title": {"text": "valence", "side": "right"}, "thickness": 10},
-            hoverongaps=False,
-            hovertemplate="%{y} %{x}:00<br>mean valence %{z:.2f}<br>%{customdata} readings<extra></extra>",
-        )
-    )
-    fig.update_layout(title=title, xaxis={"dtick": 3}, yaxis={"autorange": "reversed"})
-    return _styled(fig)
+    heatmap = {
+        "type": "heatmap",
+        "z": mean,
+        "x": list(range(24)),
+        "y": [day[:3] for day in WEEKDAYS],
+        "customdata": counts,
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": VALENCE_SCALE,
+        "colorbar": {"title": {"text": "valence", "side": "right"}, "thickness": 10},
+        "hoverongaps": False,
+        "hovertemplate": "%{y} %{x}:00<br>mean valence %{z:.2f}<br>%{customdata} readings<extra></extra>",
+    }
+    return _styled([heatmap], {"title": title, "xaxis": {"dtick": 3}, "yaxis": {"autorange": "reversed"}})
 
 
 def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
@@ -144,17 +141,15 @@ def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
     if not shown:
         return _empty_figure(title, "No reading followed a recommendation within an hour")
     deltas = [e.mean_delta_valence for e in shown]
-    fig = go.Figure(
-        go.Bar(
-            x=[e.strategy for e in shown],
-            y=deltas,
-            text=[f"n={e.batches}" for e in shown],
-            marker_color=[EMOTION_COLORS["happy"] if d >= 0 else EMOTION_COLORS["sad"] for d in deltas],
-            hovertemplate="%{x}: %{y:+.3f} (%{text})<extra></extra>",
-        )
-    )
-    fig.update_layout(title=title, yaxis={"title": "Δ valence", "zeroline": True}, showlegend=False)
-    return _styled(fig)
+    bar = {
+        "type": "bar",
+        "x": [e.strategy for e in shown],
+        "y": deltas,
+        "text": [f"n={e.batches}" for e in shown],
+        "marker": {"color": [EMOTION_COLORS["happy"] if d >= 0 else EMOTION_COLORS["sad"] for d in deltas]},
+        "hovertemplate": "%{x}: %{y:+.3f} (%{text})<extra></extra>",
+    }
+    return _styled([bar], {"title": title, "yaxis": {"title": "Δ valence", "zeroline": True}, "showlegend": False})
 
 
 def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> list[dict[str, object]]:
@@ -197,24 +192,26 @@ def wrap_title(text: str, width: int = TITLE_WRAP) -> str:
 
 
 def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(
-        text=wrap_title(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 16}
-    )
-    fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False})
-    return _styled(fig)
+    note = {"text": wrap_title(message), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}
+    layout = {"annotations": [{**note, "font": {"size": 16}}], "title": title}
+    return _styled([], {**layout, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
 
 
-def _styled(fig: go.Figure) -> go.Figure:
-    """Title wrapped and left-aligned; the legend at the bottom of the figure, under the axis labels (never on
-    the title or the ticks), with room for three rows of it (seven emotions on a phone)."""
-    title = fig.layout.title.text or ""
+def _styled(data: Sequence[Mapping[str, object]], layout: Mapping[str, object]) -> go.Figure:
+    """The figure of *data* (traces as dicts) and *layout*, styled: title wrapped and left-aligned; the legend
+    at the bottom of the figure, under the axis labels (never on the title or the ticks), with room for three
+    rows of it (seven emotions on a phone).
+
+    Built in one ``go.Figure({...})`` call: plotly validates it once, where adding traces and updating the
+    layout of a built figure ran its relayout machinery each time (several times slower, docs/performance.md)."""
+    title = str(layout.get("title") or "")
     lines = wrap_title(title).count("<br>") + 1
-    legend = any(trace.showlegend is not False for trace in fig.data) and fig.layout.showlegend is not False
-    fig.update_layout(
-        title={"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
-        margin={"l": 40, "r": 20, "t": 30 + 20 * lines, "b": 110 if legend and len(fig.data) > 1 else 50},
-        height=420 if legend and len(fig.data) > 1 else 380,
-        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.01, "x": 0},
-    )
-    return fig
+    legend = any(trace.get("showlegend") is not False for trace in data) and layout.get("showlegend") is not False
+    styled = {
+        **layout,
+        "title": {"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "margin": {"l": 40, "r": 20, "t": 30 + 20 * lines, "b": 110 if legend and len(data) > 1 else 50},
+        "height": 420 if legend and len(data) > 1 else 380,
+        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.01, "x": 0},
+    }
+    return go.Figure({"data": list(data), "layout": styled})
