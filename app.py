@@ -12,20 +12,18 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.pages_manager import PagesManager
 
-ROOT = Path(__file__).resolve().parent
-PAGE_ICON = ROOT / "ui" / "static" / "awsome-icon.png"  # bundled: the tab icon works offline (no font CDN)
-
 # NOTE: the first script run of a server process, while a pages/ folder exists, Streamlit itself shows every
 # pages/*.py file name in the sidebar (its old "pages directory" mode) until app.py's st.navigation replaces
 # them, after ~2 s of imports. A hidden navigation over the same files replaces them at once. The flag is
 # Streamlit's internal; tests/unit/test_streamlit_internals.py fails when it changes.
 if PagesManager.uses_pages_directory:
-    st.navigation([st.Page(str(p)) for p in sorted((ROOT / "pages").glob("[a-z]*.py"))], position="hidden")
+    pages_dir = Path(__file__).resolve().parent / "pages"
+    st.navigation([st.Page(str(p)) for p in sorted(pages_dir.glob("[a-z]*.py"))], position="hidden")
 
 from awsome_core.errors import AwsomeError
 from awsome_core.text import escape_markdown
 from ui.failover import rerun_after_reconnect, return_to_requested_page
-from ui.runtime import configure_logging, get_settings
+from ui.runtime import configure_logging, get_settings, page_icon_url
 from ui.session import current_user_id, sign_out, sync_login_state
 from ui.signup import show_welcome
 from ui.widget_memory import drop_stale_widget_metadata
@@ -59,7 +57,7 @@ def _bounded_gc() -> threading.Thread:
     return thread
 
 
-st.set_page_config(page_title="AWSome", page_icon=str(PAGE_ICON), layout="wide")
+st.set_page_config(page_title="AWSome", page_icon=page_icon_url(), layout="wide")  # the bundled icon
 _bounded_gc()
 drop_stale_widget_metadata()  # Streamlit keeps gone widgets' metadata (and what it holds) otherwise
 

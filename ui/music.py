@@ -19,6 +19,7 @@ from awsome_core.music.embed import display_artists
 from awsome_core.music.recommender import STRATEGIES, default_strategy
 from awsome_core.services import recommendations
 from awsome_core.services.recommendations import Recommendations, RecommendedItem
+from awsome_core.storage import repository
 from awsome_core.text import escape_markdown
 from ui.runtime import db_session, get_sessionmaker, show_errors
 
@@ -89,20 +90,25 @@ def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[s
         if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
-        _catalog_note(event_id)
-        feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
+        total, feedback = _catalog_and_feedback(user_id, event_id)
+        _catalog_note(total)
         for pick in picks.items:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
 
 
-def _catalog_note(event_id: int) -> None:
-    """Offer the full catalog while this one is small, saying how big it is (counted once per reading, like
-    its lists: a vote or a strategy change does not count the catalog again)."""
+def _catalog_and_feedback(user_id: int, event_id: int) -> tuple[int, dict[int, int]]:
+    """The catalog's size, counted once per reading like its lists (a vote or a strategy change does not
+    count it again), and the user's votes ``{track_id: ±1}``, read on every run (a vote from another tab
+    shows); one read session for both."""
     totals: dict[int, int] = st.session_state.setdefault(_TOTALS, {})
-    if event_id not in totals:
-        with db_session() as session:
+    with db_session() as session:
+        if event_id not in totals:
             totals[event_id] = count_tracks(session=session)
-    total = totals[event_id]
+        return totals[event_id], repository.get_feedback(session=session, user_id=user_id)
+
+
+def _catalog_note(total: int) -> None:
+    """Offer the full catalog while this one (*total* tracks) is small, saying how big it is."""
     if total < SMALL_CATALOG_TRACKS:
         st.caption(
             f"These come from a catalog of {total:,} tracks; the full public catalog (about 114,000) can be "
