@@ -59,7 +59,10 @@ class BoxOut(BaseModel):
 
 
 class FaceOut(BaseModel):
-    index: int = Field(description="0 = the largest face; use it as `face` when storing a reading")
+    index: int = Field(
+        description="0 = the most face-like face (a confident detector score, then score × size); use it as `face` "
+        "when storing a reading"
+    )
     box: BoxOut
     emotion: Emotion
     confidence: float
@@ -99,7 +102,9 @@ class ReadingUpload(BaseModel):
     """Multipart form of ``POST /v1/readings``: the photo is analysed, then stored as a reading."""
 
     image: bytes = Field(json_schema_extra={"format": "binary"})
-    face: int | None = Field(None, ge=0, description="which face (an `index` of the analysis); default: the largest")
+    face: int | None = Field(
+        None, ge=0, description="which face (an `index` of the analysis); default: 0, the most face-like"
+    )
     group: bool = Field(False, description="store the mean of all faces instead of one face")
     corrected_emotion: Emotion | None = None
 

@@ -35,8 +35,8 @@ NO_FACE_TIPS = (
 
 @dataclass(frozen=True)
 class PhotoAnalysis:
-    """``image_bgr`` is the decoded (EXIF-rotated, possibly downscaled) picture; ``faces`` largest first (the
-    API's face ``index``); the Photo page lists them :func:`most_face_like_first`."""
+    """``image_bgr`` is the decoded (EXIF-rotated, possibly downscaled) picture; ``faces`` largest first. The
+    Photo page and the API (its face ``index``) list them :func:`most_face_like_first`."""
 
     image_bgr: np.ndarray
     faces: tuple[FaceEmotion, ...]

@@ -58,6 +58,25 @@ def test_analyze_finds_the_happy_astronaut_and_stores_nothing(api: Api, astronau
     assert before == after
 
 
+def test_faces_are_listed_most_face_like_first_as_the_photo_page_numbers_them(api: Api) -> None:
+    """The issue #15 group picture: index 0, the default face of a stored reading, is a confident face."""
+    import cv2
+
+    from awsome_core.vision.photo import CONFIDENT_SCORE
+    from scripts.bench_detection import composite
+
+    parts = [("astronaut-head", 0, 0, 300), ("astronaut-head", 0, 300, 300), ("rocket", 300, 0, 640)]
+    sample = composite("group", (1200, 600), [*parts, ("camera", 940, 0, 256)])
+    group = cv2.imencode(".jpg", sample.image)[1].tobytes()
+    with api.client("alice") as c:
+        faces = c.post("/v1/analyze", files={"image": ("g.jpg", group, "image/jpeg")}).json()["faces"]
+    boxes = [f["box"] for f in faces]
+    likeness = [(b["score"] >= CONFIDENT_SCORE, b["score"] * b["w"] * b["h"]) for b in boxes]
+    assert len(faces) >= 2 and likeness == sorted(likeness, reverse=True), faces
+    assert [f["index"] for f in faces] == list(range(len(faces)))
+    assert faces[0]["box"]["score"] >= CONFIDENT_SCORE and faces[0]["emotion"] == "happy"
+
+
 @pytest.mark.parametrize(
     ("data", "status"),
     [
