@@ -1,11 +1,13 @@
 """Live camera: your webcam over WebRTC, faces boxed with their emotions, music for the mood.
 
 The video goes to the server (streamlit-webrtc + aiortc), each frame is analysed as fast as the CPU allows
-(``awsome_core.vision.live``) and comes back with boxes, labels, the 7 smoothed probabilities and the
-analysed-frames rate drawn on it, so the live view needs no script reruns. "Use this mood" (or, with
-``AWSOME_AUTO_CONFIRM_SECONDS``, a reading that stays the same that long) stores the reading and plays
-music for it while the camera keeps running. ICE servers (STUN/TURN) come from ``AWSOME_ICE_SERVERS``, plus
-``AWSOME_TURN_URLS`` with a time-limited credential for this session (``ui.live.rtc_configuration``).
+(``awsome_core.vision.live``) and comes back with boxes, labels and the 7 smoothed probabilities drawn on
+it (the bars in a corner where they cover no face), so the live view needs no script reruns. "Use this
+mood" (enabled while the stream plays; or, with ``AWSOME_AUTO_CONFIRM_SECONDS``, a reading that stays the
+same that long) stores the reading; the result and its correction show right under the button, the music
+under the video, while the camera keeps running (rules: ``ui.live_mood``). ICE servers (STUN/TURN) come
+from ``AWSOME_ICE_SERVERS``, plus ``AWSOME_TURN_URLS`` with a time-limited credential for this session
+(``ui.live.rtc_configuration``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_webrtc import webrtc_streamer
 
-from ui import live
+from ui import live, live_mood
 from ui.runtime import get_settings, show_errors
 from ui.session import require_user
 
@@ -52,22 +54,22 @@ with video:
 with side:
     status = st.empty()
     if not ctx.state.playing:
-        status.markdown("Press **START** to turn on your camera.")
+        status.markdown(live_mood.PRESS_START)
     live.clear_notice_when_playing(ctx)
     if notice := live.recovery_notice():
         kind, text = notice
         (st.warning if kind == "warning" else st.info)(text)
-    use_mood = st.button("Use this mood", key="live-use-mood", type="primary", icon=":material/check:")
+    if live_mood.use_mood_button(ctx.state.playing):
+        live_mood.confirm_reading(user_id, processor)
+    live_mood.show_result(user_id)  # right under the button: seen without scrolling
     if settings.auto_confirm_seconds > 0:
         st.caption(f"Your mood is also stored once it stays the same for {settings.auto_confirm_seconds:g} s.")
-    st.caption(
-        "No picture? If the browser blocks the camera, or the connection fails (a network that needs a "
-        "TURN server, see the README), take a snapshot instead:"
-    )
+    st.caption("No picture? If the browser blocks the camera or the video does not start, take a snapshot instead:")
     st.page_link("pages/photo.py", label="Photo page", icon=":material/photo_camera:")
+    with st.expander("Technical details", icon=":material/info:"):
+        details = st.empty()
+        details.markdown(live_mood.details_text(processor.snapshot() if ctx.state.playing else None))
 
-if use_mood:
-    live.confirm_reading(user_id, processor)
-live.show_confirmed(user_id)
+live_mood.show_music(user_id)
 
-live.follow_stream(ctx, processor, status, user_id=user_id, auto_seconds=settings.auto_confirm_seconds)
+live.follow_stream(ctx, processor, status, details, user_id=user_id, auto_seconds=settings.auto_confirm_seconds)

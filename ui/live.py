@@ -1,4 +1,5 @@
-"""Glue for the Live camera page: per-session processor, webrtc callbacks, stream recovery, confirmation.
+"""Glue for the Live camera page: per-session processor, webrtc callbacks, stream recovery, polling (the
+reading, its confirmation, correction and music: ``ui.live_mood``).
 
 Threads: streamlit-webrtc calls the frame callback and ``on_video_ended`` from its own worker thread. They
 reach the session's :class:`~awsome_core.vision.live.LiveProcessor` through a closure and touch nothing
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -29,19 +29,17 @@ import streamlit as st
 from streamlit_webrtc import component as webrtc_component
 from streamlit_webrtc.component import generate_frontend_component_key
 
-from awsome_core.charts import probability_chart
 from awsome_core.config import Settings
 from awsome_core.turn import TurnCredential, ice_server, mint_credential
-from awsome_core.vision.live import LiveProcessor, LiveSnapshot
-from ui.mood import live_classifier, store_reading
-from ui.music import show_recommendations
-from ui.runtime import show_errors
+from awsome_core.vision.live import LiveProcessor
+from ui import live_mood
+from ui.mood import live_classifier
 
 logger = logging.getLogger(__name__)
 
 KEY = "live-emotion"
 IFRAME_TITLE = "streamlit_webrtc.component.webrtc_streamer"
-_PROCESSOR, _CONFIRMED, _AUTO_DONE = "_live_processor", "_live_confirmed", "_live_auto_done"
+_PROCESSOR, _AUTO_DONE = "_live_processor", "_live_auto_done"
 _PHASE, _PHASE_AT, _NOTICE = "_live_recovery", "_live_recovery_at", "_live_notice"
 _TURN = "_live_turn_credential"
 RECOVERY_TIMEOUT_S = 20.0
@@ -199,60 +197,22 @@ def clear_notice_when_playing(ctx: Any) -> None:
         st.session_state.pop(_NOTICE, None)
 
 
-# ---------------------------------------------------------------- reading, confirmation, polling
+# ---------------------------------------------------------------- polling
 
 
-def status_text(snap: LiveSnapshot) -> str:
-    rate = f"{snap.fps:.1f} frames/s analysed"
-    if snap.top_emotion is None:
-        return f"No face in view · {rate}"
-    faces = "1 face" if snap.face_count == 1 else f"{snap.face_count} faces"
-    return f"Mood: **{snap.top_emotion}** {100 * snap.confidence:.0f}% · {faces} · {rate}"
-
-
-def confirm_reading(user_id: int, processor: LiveProcessor, *, auto: bool = False) -> bool:
-    """Store the current smoothed reading for *user_id* and keep it for reruns. False if there is none."""
-    snap = processor.snapshot()
-    if snap.probabilities is None:
-        st.warning(f"No face seen in the last {processor.max_age:.0f} seconds: look into the camera and try again.")
-        return False
-    with show_errors("Storing your mood"):
-        event_id = store_reading(
-            user_id=user_id,
-            probabilities=snap.probabilities,
-            source="live",
-            reading_key=f"live-{uuid.uuid4()}",
-            face_count=max(1, snap.face_count),
-        )
-        st.session_state[_CONFIRMED] = {"event_id": event_id, "probabilities": snap.probabilities, "auto": auto}
-        logger.info("live reading stored: event %d (%s)", event_id, snap.top_emotion)
-        return True
-    return False
-
-
-def show_confirmed(user_id: int) -> None:
-    """The confirmed reading (chart + music), shown on every rerun until the next confirmation."""
-    confirmed = st.session_state.get(_CONFIRMED)
-    if not confirmed:
-        return
-    probabilities = confirmed["probabilities"]
-    top = max(probabilities, key=probabilities.get)
-    how = "automatically after a stable reading" if confirmed["auto"] else "when you pressed Use this mood"
-    st.subheader(f"Your mood: {top} ({100 * probabilities[top]:.0f}%)")
-    st.caption(f"Stored {how}. The camera keeps running; press Use this mood again for a new reading.")
-    st.plotly_chart(probability_chart(probabilities), key=f"live-chart-{confirmed['event_id']}")
-    show_recommendations(user_id=user_id, event_id=confirmed["event_id"], probabilities=probabilities)
-
-
-def follow_stream(ctx: Any, processor: LiveProcessor, status: Any, *, user_id: int, auto_seconds: float) -> None:
-    """While the stream plays, refresh *status* twice a second from this one script run (no reruns), and
-    store the first reading that stays the same for *auto_seconds* (0 = never). Any user action interrupts
-    the loop with a rerun, which starts it again at the end of the page."""
+def follow_stream(
+    ctx: Any, processor: LiveProcessor, status: Any, details: Any, *, user_id: int, auto_seconds: float
+) -> None:
+    """While the stream plays, refresh *status* (plain words) and *details* (the expander's technical line)
+    twice a second from this one script run (no reruns), and store the first reading that stays the same for
+    *auto_seconds* (0 = never). Any user action interrupts the loop with a rerun, which starts it again at the
+    end of the page."""
     while ctx.state.playing:
         snap = processor.snapshot()
-        status.markdown(status_text(snap))
+        status.markdown(live_mood.status_text(snap))
+        details.markdown(live_mood.details_text(snap))
         if auto_seconds > 0 and not st.session_state.get(_AUTO_DONE) and snap.stable_for >= auto_seconds:
             st.session_state[_AUTO_DONE] = True
-            if confirm_reading(user_id, processor, auto=True):
+            if live_mood.confirm_reading(user_id, processor, auto=True):
                 st.rerun()
         time.sleep(POLL_S)

@@ -20,12 +20,13 @@ from typing import Final
 
 import streamlit as st
 
+from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import StorageUnavailable
 from awsome_core.services import readings
 from awsome_core.storage.models import utcnow
 from awsome_core.vision import EmotionClassifier, get_classifier
 from awsome_core.vision.classifier import serving_tta
-from ui.runtime import get_sessionmaker, get_settings
+from ui.runtime import get_sessionmaker, get_settings, show_errors
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,33 @@ def show_pending_notice(user_id: int) -> None:
 def stored_event_id(reading_key: str) -> int | None:
     """The mood event id of a reading stored in this session (also after a retry), or None."""
     return (st.session_state.get(_STORED) or {}).get(reading_key)
+
+
+def answers(predicted: str) -> list[str]:
+    """The answers to "Did we get it right?": the predicted emotion first, then only the other emotions."""
+    return [predicted, *(e for e in EMOTIONS if e != predicted)]
+
+
+def answer_label(answer: str, predicted: str) -> str:
+    """``Yes, {predicted}`` for the predicted emotion, ``No, I feel {answer}`` for the others."""
+    return f"Yes, {answer}" if answer == predicted else f"No, I feel {answer}"
+
+
+def correct_stored_reading(user_id: int, event_id: int, emotion: str | None, *, page: str) -> bool:
+    """Store the user's answer for a stored reading (None: the model was right) through
+    ``services.readings.correct_reading``; True when stored, else a message is shown.
+
+    Drops this session's music lists for the reading (``ui.music`` keeps them per reading and strategy), so
+    that the next draw ranks again for the correction.
+    """
+    with show_errors("Saving your correction"):
+        readings.correct_reading(sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, emotion=emotion)
+        picks = st.session_state.get("_picks") or {}
+        for key in [k for k in picks if k[0] == event_id]:
+            del picks[key]
+        logger.info("reading %s corrected on the %s page", event_id, page)
+        return True
+    return False
 
 
 def _write(reading: _Pending) -> int:

@@ -31,10 +31,14 @@ import numpy as np
 from awsome_core.emotions import EMOTION_COLORS, EMOTIONS, to_probability_dict
 from awsome_core.vision.analyze import FaceEmotion, analyze_image
 from awsome_core.vision.classifier import EmotionClassifier
+from awsome_core.vision.detector import Box
 from awsome_core.vision.overlay import FONT, draw_faces, draw_probability_bars, hex_to_bgr
 from awsome_core.vision.smoothing import LatestResult, ProbabilitySmoother
 
 logger = logging.getLogger(__name__)
+
+PANEL_WIDTH = 240  # the bars panel, pixels
+FACE_MARGIN = (8, 26)  # (x, y) pixels around a face box kept clear of the panel: its label above (or below) it
 
 Analyzer = Callable[..., list[FaceEmotion]]  # analyze_image's signature
 
@@ -126,6 +130,7 @@ class LiveProcessor:
         self.latest: LatestResult[LiveReading] = LatestResult(clock=clock)
         self._busy = threading.Lock()  # held while one frame is being analysed
         self._lock = threading.Lock()  # guards the meters below
+        self._panel_at = (0, 0)  # where the bars panel is drawn (top-left corner), see place_panel
         self._reset_meters()
 
     def _reset_meters(self) -> None:
@@ -143,9 +148,9 @@ class LiveProcessor:
     # ------------------------------------------------------------------ webrtc thread
 
     def process(self, image_bgr: np.ndarray) -> np.ndarray:
-        """Analyse *image_bgr* if the CPU budget allows, then draw boxes, labels, the 7 bars and the
-        analysed-frames rate onto it (in place) and return it. Never raises: on an error the frame is
-        returned as it came and the error is logged."""
+        """Analyse *image_bgr* if the CPU budget allows, then draw boxes, labels, the 7 bars and the mood
+        onto it (in place; the bars in a corner where they cover no face, :func:`place_panel`) and return
+        it. Never raises: on an error the frame is returned as it came and the error is logged."""
         try:
             now = self._clock()
             with self._lock:
@@ -213,9 +218,11 @@ class LiveProcessor:
         fresh = stamped is not None and stamped.age(self._clock()) <= self.max_age
         faces: Sequence[FaceEmotion] = stamped.value.faces if stamped and fresh else ()
         smoothed = stamped.value.smoothed if stamped and fresh else None
-        draw_probability_bars(frame, smoothed or {}, inplace=True)
+        # NOTE: one frame at a time from the webrtc worker (the API's stream awaits each), so no lock.
+        self._panel_at = place_panel(frame.shape, [f.box for f in faces], current=self._panel_at)
+        draw_probability_bars(frame, smoothed or {}, inplace=True, width=PANEL_WIDTH, origin=self._panel_at)
         draw_faces(frame, faces, inplace=True)
-        _draw_status(frame, smoothed, self.snapshot().fps)
+        _draw_status(frame, smoothed, self._panel_at)
 
     def reset(self) -> None:
         """Forget the stream (call when it ends): smoothed reading, boxes and meters."""
@@ -245,19 +252,56 @@ class LiveProcessor:
         return LiveSnapshot(probabilities, face_count, fps, age, stable_for, frames_in, analysed)
 
 
-def _draw_status(frame: np.ndarray, smoothed: dict[str, float] | None, fps: float) -> None:
-    """Below the bars: the current mood in its colour (or "no face") and the analysed-frames rate."""
-    row = max(12, min(22, frame.shape[0] // 20))
-    y = row * len(EMOTIONS) + 6 + row
+def _row(height: int) -> int:
+    """Row height of the bars panel for a frame *height* pixels tall (as ``draw_probability_bars``)."""
+    return max(12, min(22, height // 20))
+
+
+def panel_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(width, height)`` of what :class:`LiveProcessor` draws in a corner: the 7 bars and the mood line."""
+    row = _row(shape[0])
+    return min(PANEL_WIDTH, shape[1]), min(shape[0], row * len(EMOTIONS) + 6 + row + 6)
+
+
+def _covered(origin: tuple[int, int], size: tuple[int, int], boxes: Sequence[Box]) -> int:
+    """Pixels of the boxes (grown by :data:`FACE_MARGIN` for their labels) that the panel would cover."""
+    (x0, y0), (mx, my) = origin, FACE_MARGIN
+    x1, y1 = x0 + size[0], y0 + size[1]
+    area = 0
+    for b in boxes:
+        bx0, by0, bx1, by1 = b.x - mx, b.y - my, b.x + b.w + mx, b.y + b.h + my
+        area += max(0, min(x1, bx1) - max(x0, bx0)) * max(0, min(y1, by1) - max(y0, by0))
+    return area
+
+
+def panel_corners(shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The panel's candidate positions, in order of preference: top-left, top-right, bottom-left, bottom-right."""
+    (w, h), (fw, fh) = panel_size(shape), (shape[1], shape[0])
+    return [(0, 0), (fw - w, 0), (0, fh - h), (fw - w, fh - h)]
+
+
+def place_panel(shape: tuple[int, ...], boxes: Sequence[Box], *, current: tuple[int, int] = (0, 0)) -> tuple[int, int]:
+    """Where to draw the bars panel so that it covers no face: *current* while it covers none (so the panel
+    does not jump about), else the first corner of :func:`panel_corners` that covers none, else the corner
+    covering the least of them. Boxes include their label (:data:`FACE_MARGIN` around each)."""
+    size, corners = panel_size(shape), panel_corners(shape)
+    if current in corners and _covered(current, size, boxes) == 0:
+        return current
+    return min(corners, key=lambda c: (_covered(c, size, boxes), corners.index(c)))
+
+
+def _draw_status(frame: np.ndarray, smoothed: dict[str, float] | None, origin: tuple[int, int]) -> None:
+    """Below the bars (inside the panel at *origin*): the current mood in its colour, or "no face"."""
+    row = _row(frame.shape[0])
+    x, y = origin[0] + 5, origin[1] + row * len(EMOTIONS) + 6 + row - 4
     scale = row / 30
     if smoothed:
         top = max(EMOTIONS, key=smoothed.__getitem__)
         text, colour = f"mood: {top} {100 * smoothed[top]:.0f}%", hex_to_bgr(EMOTION_COLORS[top])
     else:
         text, colour = "no face", (200, 200, 200)
-    for line, col, dy in ((text, colour, 0), (f"{fps:.1f} fps analysed", (255, 255, 255), row)):
-        cv2.putText(frame, line, (5, y + dy), FONT, scale, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(frame, line, (5, y + dy), FONT, scale, col, 1, cv2.LINE_AA)
+    cv2.putText(frame, text, (x, y), FONT, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(frame, text, (x, y), FONT, scale, colour, 1, cv2.LINE_AA)
 
 
-__all__ = ["LiveProcessor", "LiveReading", "LiveSnapshot"]
+__all__ = ["LiveProcessor", "LiveReading", "LiveSnapshot", "panel_corners", "panel_size", "place_panel"]

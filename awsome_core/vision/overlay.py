@@ -45,22 +45,31 @@ def draw_faces(image_bgr: np.ndarray, faces: Sequence[FaceEmotion], *, inplace: 
 
 
 def draw_probability_bars(
-    frame_bgr: np.ndarray, probabilities: Mapping[str, float], *, inplace: bool = False, width: int = 240
+    frame_bgr: np.ndarray,
+    probabilities: Mapping[str, float],
+    *,
+    inplace: bool = False,
+    width: int = 240,
+    origin: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
-    """Draw 7 horizontal bars (EMOTIONS order, length = probability) in the frame's top-left corner."""
+    """Draw 7 horizontal bars (EMOTIONS order, length = probability) in a panel whose top-left corner is
+    *origin* ``(x, y)`` (the frame's top-left corner by default; the panel is clipped to the frame)."""
     out = frame_bgr if inplace else frame_bgr.copy()
     row = max(12, min(22, out.shape[0] // 20))
     panel_h, panel_w = row * len(EMOTIONS) + 6, min(width, out.shape[1])
-    region = out[:panel_h, :panel_w]
+    x0 = int(np.clip(origin[0], 0, out.shape[1] - panel_w))
+    y0 = int(np.clip(origin[1], 0, max(0, out.shape[0] - panel_h)))
+    region = out[y0 : y0 + panel_h, x0 : x0 + panel_w]
     region[:] = (region * 0.4).astype(out.dtype)  # darken the panel so the text stays readable
     scale = row / 36
     bar_x = 10 + max(cv2.getTextSize(e, FONT, scale, 1)[0][0] for e in EMOTIONS)
     for i, emotion in enumerate(EMOTIONS):
-        y = 3 + i * row
+        y = y0 + 3 + i * row
         p = float(np.clip(probabilities.get(emotion, 0.0), 0.0, 1.0))
-        end = bar_x + int(max(0, panel_w - bar_x - 4) * p)
-        cv2.rectangle(out, (bar_x, y + 3), (end, y + row - 3), hex_to_bgr(EMOTION_COLORS[emotion]), cv2.FILLED)
-        cv2.putText(out, emotion, (4, y + row - 5), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        end = x0 + bar_x + int(max(0, panel_w - bar_x - 4) * p)
+        colour = hex_to_bgr(EMOTION_COLORS[emotion])
+        cv2.rectangle(out, (x0 + bar_x, y + 3), (end, y + row - 3), colour, cv2.FILLED)
+        cv2.putText(out, emotion, (x0 + 4, y + row - 5), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
     return out
 
 

@@ -1,9 +1,13 @@
 """Live camera in a real Chromium with a fake webcam (the astronaut), over real WebRTC to the app's aiortc.
 
-A user registers, presses START, and within 20 s the video that comes back shows her face boxed with a
-"happy" label (read from the <video> pixels: the box and label are drawn in happy's colour); the page's
-status line says happy and how many frames per second are analysed; "Use this mood" stores an event that
-the test reads from the database; STOP releases the stream. Networking: see tests/e2e/webrtc.py.
+A user registers; "Use this mood" is disabled until the stream plays. She presses START, and within 20 s the
+video that comes back shows her face boxed with a "happy" label (read from the <video> pixels: the box and
+label are drawn in happy's colour); the page's status line says happy in plain words, and the "Technical
+details" expander how many frames per second are analysed; "Use this mood" stores an event that the test
+reads from the database, and the result shows in the window at once, right under the button; correcting it
+stores the correction; STOP releases the stream and disables the button again. Screenshots (the first test):
+``live-before-start``, ``live-playing``, ``live-result`` in artifacts/screens/. Networking: see
+tests/e2e/webrtc.py.
 
 ``AWSOME_E2E_LIVE_NO_SETTLE=1`` presses START without waiting for the page to settle (more script runs
 in flight while the stream starts: the harder case for streamlit-webrtc's stale-context race).
@@ -34,13 +38,15 @@ from awsome_core.emotions import EMOTION_COLORS, EMOTIONS
 from tests.e2e import webrtc
 from tests.e2e.conftest import AppServer, start_app
 from tests.e2e.helpers import expect_signed_in, register, wait_idle
+from tests.e2e.test_screens_e2e import _screens
 
 PASSWORD = "correct-horse-battery"
 FIRST_BOX_WITHIN_S = 20.0
 PANEL_RIGHT = 260  # the bars panel the app draws is 240 px wide, top-left: look right of it
 ORDER = ("happy", *(e for e in EMOTIONS if e != "happy"))  # happy first: the one the checks look for
 RGB = [tuple(int(EMOTION_COLORS[e][i : i + 2], 16) for i in (1, 3, 5)) for e in ORDER]
-STATUS = re.compile(r"Mood: (\w+) (\d+)% · (\d+) faces? · ([\d.]+) frames/s analysed")
+STATUS = re.compile(r"Mood: (\w+) (\d+)% · (\d+) faces?")
+DETAILS = re.compile(r"Analysing ([\d.]+) frames per second")
 
 pytestmark = pytest.mark.slow
 
@@ -144,12 +150,24 @@ def wait_for_happy_box(page: Any, t_click: float, timeout_s: float) -> dict[str,
 
 
 def read_status(page: Any, timeout_ms: int = 15_000) -> re.Match[str]:
-    """The status line the page refreshes twice a second while streaming."""
+    """The status line the page refreshes twice a second while streaming (plain words: no rate in it)."""
     line = page.get_by_text(STATUS).first
     expect(line).to_be_visible(timeout=timeout_ms)
-    match = STATUS.search(line.inner_text())
-    assert match, line.inner_text()
+    text = line.inner_text()
+    match = STATUS.search(text)
+    assert match and "fps" not in text and "frames" not in text, text
     return match
+
+
+def analysed_fps(page: Any) -> float:
+    """The analysed-frames rate, from the "Technical details" expander (opened if it is closed)."""
+    line = page.get_by_text(DETAILS).first
+    if not line.is_visible():
+        page.get_by_text("Technical details").click()
+    expect(line).to_be_visible(timeout=15_000)
+    match = DETAILS.search(line.inner_text())
+    assert match, line.inner_text()
+    return float(match.group(1))
 
 
 def video_frames(page: Any) -> tuple[float, int]:
@@ -158,18 +176,23 @@ def video_frames(page: Any) -> tuple[float, int]:
     return time.monotonic(), shown
 
 
-def stored_events(db_path: Path, username: str) -> list[tuple[str, str, int]]:
+def stored_events(db_path: Path, username: str) -> list[tuple[str, str, int, str | None]]:
     with sqlite3.connect(db_path) as con:
         return con.execute(
-            "SELECT e.top_emotion, e.source, e.face_count FROM mood_events e JOIN users u ON u.id = e.user_id "
+            "SELECT e.top_emotion, e.source, e.face_count, e.corrected_emotion FROM mood_events e "
+            "JOIN users u ON u.id = e.user_id "
             "WHERE u.username = ? ORDER BY e.id",
             (username,),
         ).fetchall()
 
 
-def run_live_scenario(run: LiveRun, username: str) -> Any:
+def run_live_scenario(run: LiveRun, username: str, *, screens: bool = False) -> Any:
     m = run.metrics
     page = open_live_page(run, username)
+    use_mood = page.get_by_role("button", name="Use this mood")
+    expect(use_mood).to_be_disabled()  # before START: nothing to read yet
+    if screens:
+        _screens(page, "live-before-start")
     start = page.frame_locator(webrtc.IFRAME).get_by_role("button", name="START")
     start.click()
     t_click = time.monotonic()
@@ -178,6 +201,7 @@ def run_live_scenario(run: LiveRun, username: str) -> Any:
     m["first_happy_box_s"] = round(time.monotonic() - t_click, 2)
     m["video_size"], m["happy_box"] = [sample["w"], sample["h"]], sample["box"]
     assert (sample["w"], sample["h"]) == (640, 480)
+    expect(use_mood).to_be_enabled()  # playing
 
     status = read_status(page)
     assert status.group(1) == "happy", status.group(0)
@@ -185,20 +209,35 @@ def run_live_scenario(run: LiveRun, username: str) -> Any:
     page.wait_for_timeout(5_000)
     t1, n1 = video_frames(page)
     m["video_fps"] = round((n1 - n0) / (t1 - t0), 1)
-    m["analysed_fps"] = float(read_status(page).group(4))
+    m["analysed_fps"] = analysed_fps(page)
     assert m["analysed_fps"] >= 5, m
     page.screenshot(path=str(run.server.log_path.with_name("live-playing.png")))
+    if screens:
+        _screens(page, "live-playing")
 
-    page.get_by_role("button", name="Use this mood").click()
-    expect(page.get_by_role("heading", name=re.compile(r"Your mood: happy"))).to_be_visible(timeout=20_000)
+    use_mood.click()
+    result = page.get_by_role("heading", name=re.compile(r"Your mood: happy"))
+    expect(result).to_be_visible(timeout=20_000)
+    saved = page.get_by_text("Saved to your history. Your music is below.")
+    expect(saved).to_be_in_viewport()  # seen without scrolling
     expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
-    assert stored_events(run.db_path, username) == [("happy", "live", 1)]
+    assert stored_events(run.db_path, username) == [("happy", "live", 1, None)]
+    expect(page.get_by_role("button", name="thumb_up").first).to_be_visible(timeout=30_000)  # the music
+    if screens:
+        _screens(page, "live-result")
+        page.get_by_role("combobox", name="Did we get it right?").click()
+        options = page.get_by_role("option").all_inner_texts()
+        assert options[0] == "Yes, happy" and "No, I feel happy" not in options and len(options) == 7, options
+        page.get_by_role("option", name="No, I feel sad").click()
+        expect(page.get_by_text("Stored as sad, your correction")).to_be_visible(timeout=30_000)
+        assert stored_events(run.db_path, username) == [("happy", "live", 1, "sad")]
 
     page.frame_locator(webrtc.IFRAME).get_by_role("button", name="STOP").click()
     deadline = time.monotonic() + 15
     while "live stream ended; processor reset" not in run.server.log():
         assert time.monotonic() < deadline, "on_video_ended was not called after STOP"
         page.wait_for_timeout(250)
+    expect(use_mood).to_be_disabled(timeout=15_000)  # after STOP
     return page
 
 
@@ -215,7 +254,7 @@ def test_clip_has_no_happy_coloured_pixels(tmp_path: Path) -> None:
 
 
 def test_live_page_boxes_a_happy_face_and_stores_the_mood(live_app: Callable[..., LiveRun]) -> None:
-    run_live_scenario(live_app(), "livia")
+    run_live_scenario(live_app(), "livia", screens=True)
 
 
 def test_live_page_restarts_a_stream_the_library_dropped(live_app: Callable[..., LiveRun]) -> None:

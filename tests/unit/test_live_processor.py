@@ -12,7 +12,7 @@ from skimage import data
 from awsome_core.config import PROJECT_ROOT
 from awsome_core.emotions import EMOTION_COLORS, EMOTIONS
 from awsome_core.vision import Box, FaceEmotion, get_classifier
-from awsome_core.vision.live import LiveProcessor
+from awsome_core.vision.live import FACE_MARGIN, LiveProcessor, panel_corners, panel_size, place_panel
 from awsome_core.vision.overlay import hex_to_bgr
 
 MODEL = PROJECT_ROOT / "models" / "emotion.tflite"
@@ -214,3 +214,63 @@ def test_live_processor_detect_every_reuses_the_previous_boxes_in_between() -> N
     # 1st detects, 2nd reuses its box, 3rd detects (finds nothing), 4th must detect again, 5th reuses, 6th detects
     assert detected == [True, False, True, True, False, True]
     assert seen[1] == [Box(300, 100, 120, 120)]
+
+
+# ---------------------------------------------------------------- where the bars panel goes (issue #15)
+
+SHAPE = (480, 640, 3)
+
+
+def _overlaps(origin: tuple[int, int], box: Box, shape: tuple[int, ...] = SHAPE) -> bool:
+    (w, h), (x, y) = panel_size(shape), origin
+    mx, my = FACE_MARGIN
+    return x < box.x + box.w + mx and box.x - mx < x + w and y < box.y + box.h + my and box.y - my < y + h
+
+
+def test_the_panel_stays_top_left_while_the_face_is_elsewhere() -> None:
+    assert place_panel(SHAPE, []) == (0, 0)
+    assert place_panel(SHAPE, [Box(300, 100, 150, 150)]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("box", "where"),
+    [
+        (Box(60, 60, 160, 160), "top-right"),  # the user sits left of centre: the face is where the panel was
+        (Box(20, 20, 600, 150), "bottom-left"),  # a face across the top
+        (Box(40, 0, 560, 480), "top-left"),  # a face filling the frame: nowhere is free; the least covered
+    ],
+)
+def test_the_panel_moves_off_a_face(box: Box, where: str) -> None:
+    corners = dict(zip(("top-left", "top-right", "bottom-left", "bottom-right"), panel_corners(SHAPE), strict=True))
+    origin = place_panel(SHAPE, [box])
+    assert origin == corners[where]
+    if where != "top-left":
+        assert not _overlaps(origin, box)
+
+
+def test_the_panel_does_not_jump_back_while_its_corner_is_free() -> None:
+    right = panel_corners(SHAPE)[1]
+    assert place_panel(SHAPE, [Box(60, 60, 160, 160)]) == right
+    assert place_panel(SHAPE, [Box(200, 200, 100, 100)], current=right) == right  # still free: stays
+    assert place_panel(SHAPE, [Box(450, 40, 150, 150)], current=right) == (0, 0)  # the face went right
+
+
+def test_the_processor_draws_the_panel_where_it_covers_no_face() -> None:
+    """A happy face left of centre: the bars (happy's bar among them) are drawn top-right, the face's own
+    pixels are left as they came, apart from its box and label."""
+    clock = FakeClock()
+    face = Box(60, 80, 160, 160)
+
+    def analyze(image: np.ndarray, **_: object) -> list[FaceEmotion]:
+        clock.now += 0.003
+        return [FaceEmotion(face, dict(HAPPY))]
+
+    processor = LiveProcessor(None, analyze=analyze, clock=clock)
+    frame = np.full(SHAPE, 120, np.uint8)
+    processor.process(frame)
+    inside = frame[face.y + 4 : face.y + face.h - 4, face.x + 4 : face.x + face.w - 4]
+    assert (inside == 120).all()  # not darkened by the panel, no bar on it
+    x, _ = panel_corners(SHAPE)[1]
+    w, h = panel_size(SHAPE)
+    assert (frame[:h, x : x + w] < 120).mean() > 0.5  # the darkened panel, top-right
+    assert colour_pixels(frame[:h, x:], "happy") > 200  # with happy's bar in it
