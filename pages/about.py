@@ -3,10 +3,14 @@ then the model card's details in an expander, the music catalog, and credits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import streamlit as st
 
 from awsome_core.training.card import ModelCard
 from awsome_core.training.evaluate import confusion_figure
+from awsome_core.training.metrics import EvalReport
 from ui.catalog import show_catalog_section
 from ui.mood import classifier
 from ui.runtime import show_errors
@@ -27,6 +31,20 @@ def accuracy_sentence(card: ModelCard) -> str:
         f"On {evaluation.rows:,} faces it never saw while learning, it named the emotion people had given them "
         f"{report.accuracy:.0%} of the time: most often right about {best}, least often about {worst}."
     )
+
+
+def confusion_chart(report: EvalReport) -> Any:
+    """The card's confusion matrix sized for a phone too: a title of two short lines, no colour bar (each cell
+    says its count and share), so the 7 × 7 cells get the width."""
+    fig = confusion_figure(report, title="Confusion matrix<br><sup>each row: how a true emotion was read</sup>")
+    fig.update_traces(showscale=False)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 70, "b": 10})
+    return fig
+
+
+def percents(values: Sequence[float]) -> list[int]:
+    """Shares in [0, 1] as whole percentages (the table shows "42%", not 0.4213)."""
+    return [round(100 * v) for v in values]
 
 
 require_user()
@@ -65,10 +83,11 @@ with (
         cols[0].metric("FER2013 PublicTest accuracy", f"{plain.accuracy:.1%}")
         for col, (mode, report) in zip(cols[1:], evaluation.tta.items(), strict=True):
             col.metric(TTA_LABELS.get(mode, f"with {mode} TTA"), f"{report.accuracy:.1%}")
-        st.plotly_chart(confusion_figure(plain), key="confusion-matrix")
+        st.plotly_chart(confusion_chart(plain), key="confusion-matrix")
         st.dataframe(
-            {"emotion": list(plain.labels), "recall": list(plain.recall), "F1": list(plain.f1)},
+            {"emotion": list(plain.labels), "recall": percents(plain.recall), "F1": percents(plain.f1)},
             hide_index=True,
+            column_config={k: st.column_config.NumberColumn(k, format="%d%%") for k in ("recall", "F1")},
         )
     for weakness in card.known_weaknesses:
         st.caption(f"• {weakness}")

@@ -42,3 +42,20 @@ def test_names_are_shown_without_escape_backslashes(app_env: str) -> None:
     version_line = next(m.value for m in at.markdown if m.value.startswith("Version `"))
     card = load_card(PROJECT_ROOT / "models" / "emotion.json")
     assert f"`{card.model_version}`" in version_line and "\\-" not in version_line
+
+
+def test_the_card_fits_a_phone_recall_and_f1_in_whole_percent(app_env: str) -> None:
+    """The confusion matrix's title is two short lines (it was cut at 390 px); recall and F1 are shown as
+    whole percentages, not four decimals."""
+    import json
+
+    at = _about()
+    (chart,) = at.get("plotly_chart")
+    title = json.loads(chart.proto.spec)["layout"]["title"]["text"]
+    assert all(len(line) <= 40 for line in title.replace("<sup>", "").replace("</sup>", "").split("<br>")), title
+    (table,) = at.dataframe
+    card = load_card(PROJECT_ROOT / "models" / "emotion.json")
+    plain = card.evaluation["fer2013_val"].plain
+    assert list(table.value["F1"]) == [round(100 * v) for v in plain.f1]
+    assert list(table.value["recall"]) == [round(100 * v) for v in plain.recall]
+    assert json.loads(table.proto.columns)["F1"]["type_config"]["format"] == "%d%%"  # shown as "42%"

@@ -166,5 +166,9 @@ def test_history_and_about_at_desktop_and_phone_sizes(app_factory: Any, browser:
         page.get_by_text("The emotion model: its model card").click()
         expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
         _screens(page, "about-model-card")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(1_500)
+        (matrix,) = page.evaluate(_CHART_LAYOUT_JS)
+        assert matrix["title"].startswith("Confusion matrix") and not matrix["cut"], matrix  # not cut on a phone
     finally:
         context.close()
