@@ -201,7 +201,7 @@ def run_live_scenario(run: LiveRun, username: str, *, screens: bool = False) -> 
     m["first_happy_box_s"] = round(time.monotonic() - t_click, 2)
     m["video_size"], m["happy_box"] = [sample["w"], sample["h"]], sample["box"]
     assert (sample["w"], sample["h"]) == (640, 480)
-    expect(use_mood).to_be_enabled()  # playing
+    expect(use_mood).to_be_enabled(timeout=30_000)  # playing (after a restart too: it takes a few seconds)
 
     status = read_status(page)
     assert status.group(1) == "happy", status.group(0)
