@@ -218,7 +218,8 @@ def run_live_scenario(run: LiveRun, username: str, *, screens: bool = False) -> 
     use_mood.click()
     result = page.get_by_role("heading", name=re.compile(r"Your mood: happy"))
     expect(result).to_be_visible(timeout=20_000)
-    saved = page.get_by_text("Saved to your history. Your music is below.")
+    # in the columns beside the video (the toast says the same for a few seconds)
+    saved = page.get_by_test_id("stHorizontalBlock").get_by_text("Saved to your history. Your music is below.")
     expect(saved).to_be_in_viewport()  # seen without scrolling
     expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
     assert stored_events(run.db_path, username) == [("happy", "live", 1, None)]
