@@ -19,13 +19,14 @@ def probability_chart(probabilities: Mapping[str, float], *, title: str | None =
             marker_color=[EMOTION_COLORS[e] for e in EMOTIONS],
             text=[f"{v:.0f}%" for v in values],
             textposition="outside",
+            cliponaxis=False,  # the label of a bar near 100% shows above the plot instead of being cut
             hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
         )
     )
     fig.update_layout(
         title=title,
         yaxis={"title": "probability (%)", "range": [0, 105]},
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40 if title else 24, "b": 10},
         height=300,
         showlegend=False,
     )

@@ -152,7 +152,7 @@ def show_result(user_id: int) -> None:
         "The camera keeps running: press Use this mood again for a new reading."
     )
     chart = probability_chart(probabilities)
-    chart.update_layout(height=230, margin={"t": 28})  # beside the video: the music below stays near
+    chart.update_layout(height=230)  # beside the video: the music below stays near
     st.plotly_chart(chart, key=f"live-chart-{reading_key}")
 
 
