@@ -14,21 +14,19 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from awsome_core.music.catalog import SMALL_CATALOG_TRACKS, count_tracks
+from awsome_core.music.catalog import SMALL_CATALOG_TRACKS
 from awsome_core.music.embed import display_artists
 from awsome_core.music.recommender import STRATEGIES, default_strategy
 from awsome_core.services import recommendations
 from awsome_core.services.recommendations import Recommendations, RecommendedItem
-from awsome_core.storage import repository
 from awsome_core.text import escape_markdown
-from ui.runtime import db_session, get_sessionmaker, show_errors
+from ui.runtime import get_sessionmaker, show_errors
 
 logger = logging.getLogger(__name__)
 
 STRATEGY_LABELS = {"match": "Match my mood", "lift": "Lift me up", "calm": "Calm me down", "energize": "Energize me"}
 PLAYER_HEIGHT = 80  # Spotify's compact embed: title, artist and the play button in one row
 _VOTES = "_music_votes"  # session key: {(event_id, track_id): value just set}, for the confirmation line
-_TOTALS = "_music_catalog_totals"  # session key: {event_id: tracks in the catalog when its list was drawn}
 _KEPT_READINGS = 4  # readings whose lists (and votes) a session remembers, newest first
 CONFIRMATIONS = {
     1: ":material/check_circle: Liked: more like this next time.",
@@ -41,7 +39,7 @@ def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
     """Rank and record (``services.recommend_for_reading``) once per event and strategy; remember for reruns.
 
     The session remembers the lists of its last :data:`_KEPT_READINGS` readings only (every strategy of
-    each), and their vote confirmations and catalog counts: a session taking readings all day stays the
+    each), and their vote confirmations: a session taking readings all day stays the
     same size.
     """
     cache: dict[tuple[int, str], Recommendations] = st.session_state.setdefault("_picks", {})
@@ -62,9 +60,6 @@ def _forget_old_readings(cache: dict[tuple[int, str], Recommendations]) -> None:
     votes: dict[tuple[int, int], int] = st.session_state.get(_VOTES) or {}
     for key in [k for k in votes if k[0] not in events]:
         del votes[key]
-    totals: dict[int, int] = st.session_state.get(_TOTALS) or {}
-    for event in [e for e in totals if e not in events]:
-        del totals[event]
 
 
 def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[str, float]) -> None:
@@ -90,25 +85,14 @@ def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[s
         if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
-        total, feedback = _catalog_and_feedback(user_id, event_id)
-        _catalog_note(total)
+        _catalog_note(picks.catalog_tracks)
+        feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
         for pick in picks.items:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
 
 
-def _catalog_and_feedback(user_id: int, event_id: int) -> tuple[int, dict[int, int]]:
-    """The catalog's size, counted once per reading like its lists (a vote or a strategy change does not
-    count it again), and the user's votes ``{track_id: ±1}``, read on every run (a vote from another tab
-    shows); one read session for both."""
-    totals: dict[int, int] = st.session_state.setdefault(_TOTALS, {})
-    with db_session() as session:
-        if event_id not in totals:
-            totals[event_id] = count_tracks(session=session)
-        return totals[event_id], repository.get_feedback(session=session, user_id=user_id)
-
-
 def _catalog_note(total: int) -> None:
-    """Offer the full catalog while this one (*total* tracks) is small, saying how big it is."""
+    """Offer the full catalog while this one (*total* tracks when the list was ranked) is small."""
     if total < SMALL_CATALOG_TRACKS:
         st.caption(
             f"These come from a catalog of {total:,} tracks; the full public catalog (about 114,000) can be "

@@ -163,6 +163,14 @@ def count_tracks(*, session: Session, exclude_sources: Iterable[str] = ()) -> in
     return int(session.execute(query).scalar_one())
 
 
+def catalog_size(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> tuple[int, bool]:
+    """``(tracks in the catalog, catalog_is_small)`` in one statement (a count per source)."""
+    by_source = session.execute(select(_TABLE.c.source, func.count()).group_by(_TABLE.c.source)).all()
+    total = sum(int(n) for _, n in by_source)
+    others = sum(int(n) for source, n in by_source if source not in STARTER_SOURCES)  # source is NOT NULL
+    return total, others < threshold
+
+
 def catalog_is_small(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> bool:
     """True when the catalog (starter catalogs aside) has fewer than *threshold* tracks: offer the download."""
     return count_tracks(session=session, exclude_sources=STARTER_SOURCES) < threshold

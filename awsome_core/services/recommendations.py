@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.emotions import EMOTIONS
 from awsome_core.errors import InvalidInput, NotFound
-from awsome_core.music.catalog import catalog_is_small
+from awsome_core.music.catalog import catalog_size
 from awsome_core.music.embed import embed_url, search_url, track_url
 from awsome_core.music.recommender import STRATEGIES, RecommendedTrack, default_strategy, recommend_tracks
 from awsome_core.storage import repository
@@ -49,13 +49,15 @@ class RecommendedItem:
 
 @dataclass(frozen=True)
 class Recommendations:
-    """A ranked list for one strategy; ``catalog_small``: the public catalog is worth offering."""
+    """A ranked list for one strategy; ``catalog_small``: the public catalog is worth offering;
+    ``catalog_tracks``: how many tracks the catalog held when the list was ranked."""
 
     strategy: str
     reading_id: int | None
     emotion: str
     items: list[RecommendedItem]
     catalog_small: bool
+    catalog_tracks: int = 0
 
 
 def effective_probabilities(event: MoodEvent) -> dict[str, float]:
@@ -158,11 +160,11 @@ def _rank_and_record(
     )
     items = [RecommendationItem(r.track.id, chosen, r.rank, r.explanation) for r in ranked]
     stored = repository.add_recommendations(session=session, user_id=user_id, mood_event_id=event_id, items=items)
-    small = catalog_is_small(session=session)
+    total, small = catalog_size(session=session)
     result = [_item(r, s.id) for r, s in zip(ranked, stored, strict=True)]
     session.commit()
     emotion = max(probabilities, key=lambda e: probabilities[e])
-    return Recommendations(chosen, event_id, emotion, result, small)
+    return Recommendations(chosen, event_id, emotion, result, small, catalog_tracks=total)
 
 
 def _item(pick: RecommendedTrack, recommendation_id: int) -> RecommendedItem:
