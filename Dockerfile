@@ -53,7 +53,7 @@ COPY --from=build /app/api ./api
 COPY app.py ./
 COPY .streamlit/config.toml ./.streamlit/config.toml
 COPY ui ./ui
-COPY pages ./pages
+COPY app_pages ./app_pages
 COPY models/emotion.tflite models/emotion.json models/face_detection_short_range.tflite \
      models/face_detection_full_range_sparse.tflite models/README.md models/NOTICE-mediapipe.md ./models/
 COPY deploy/entrypoint.sh ./deploy/entrypoint.sh

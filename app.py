@@ -1,28 +1,18 @@
 """AWSome: the Streamlit entry point. Settings, logging, authentication and routing; nothing else."""
 
-# ruff: noqa: E402  (the first-run navigation guard below must run before the slow imports)
 from __future__ import annotations
 
 import ctypes
 import gc
 import threading
-from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
-from streamlit.runtime.pages_manager import PagesManager
-
-# NOTE: the first script run of a server process, while a pages/ folder exists, Streamlit itself shows every
-# pages/*.py file name in the sidebar (its old "pages directory" mode) until app.py's st.navigation replaces
-# them, after ~2 s of imports. A hidden navigation over the same files replaces them at once. The flag is
-# Streamlit's internal; tests/unit/test_streamlit_internals.py fails when it changes.
-if PagesManager.uses_pages_directory:
-    pages_dir = Path(__file__).resolve().parent / "pages"
-    st.navigation([st.Page(str(p)) for p in sorted(pages_dir.glob("[a-z]*.py"))], position="hidden")
 
 from awsome_core.errors import AwsomeError
 from awsome_core.text import escape_markdown
-from ui.failover import rerun_after_reconnect, return_to_requested_page
+from ui.failover import rerun_after_reconnect
+from ui.login import show_sign_in
 from ui.runtime import configure_logging, get_settings, page_icon_url
 from ui.session import current_user_id, sign_out, sync_login_state
 from ui.signup import show_welcome
@@ -61,6 +51,34 @@ st.set_page_config(page_title="AWSome", page_icon=page_icon_url(), layout="wide"
 _bounded_gc()
 drop_stale_widget_metadata()  # Streamlit keeps gone widgets' metadata (and what it holds) otherwise
 
+
+def _pages() -> list[StreamlitPage]:
+    """The page set, built once per session: ``st.Page`` resolves its file's real path, which cost a few
+    percent of the server under load when done on every run. Kept in the session, never shared between
+    sessions: ``st.navigation`` marks the chosen page object runnable for its run.
+
+    The pages live in app_pages/, not pages/: with a pages/ folder beside app.py, Streamlit runs a fresh
+    process's first session in its old "pages directory" mode (file names in the sidebar, a deep link runs
+    the page file without app.py, a reconnected tab lands on the default page first; docs/deploy.md).
+    tests/unit/test_streamlit_internals.py keeps the folder from coming back."""
+    pages: list[StreamlitPage] | None = st.session_state.get("_awsome_pages")
+    if pages is None:
+        pages = [
+            st.Page("app_pages/live.py", title="Live camera", icon=":material/videocam:", default=True),
+            st.Page("app_pages/photo.py", title="Photo", icon=":material/photo_camera:"),
+            st.Page("app_pages/history.py", title="History", icon=":material/insights:"),
+            st.Page("app_pages/account.py", title="Account", icon=":material/person:"),
+            st.Page("app_pages/about.py", title="About", icon=":material/info:"),
+        ]
+        st.session_state["_awsome_pages"] = pages
+    return pages
+
+
+# The URL's page is resolved first, hidden, before anything can end this run early: the login cookie's
+# component reports back with a rerun, and a run that stops before st.navigation loses the page a deep link
+# or a reconnected tab named (the rerun asks for whatever page the browser was last told).
+page = st.navigation(_pages(), position="hidden")
+
 try:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -69,39 +87,19 @@ except AwsomeError as e:  # unsafe configuration or database down: say so, never
     st.error(str(e))
     st.stop()
 
+if current_user_id() is None:
+    # Signed out, every URL (a deep link, a reload, a tab reconnected to another replica) shows Sign in in
+    # place of its page and keeps the URL: the rerun after signing in runs the page it names.
+    show_sign_in()
+    st.stop()
 
-def _pages(signed_in: bool) -> list[StreamlitPage]:
-    """The page set, built once per session and sign-in state: ``st.Page`` resolves its file's real path,
-    which cost a few percent of the server under load when done on every run. Kept in the session, never
-    shared between sessions: ``st.navigation`` marks the chosen page object runnable for its run."""
-    key = "_awsome_pages_in" if signed_in else "_awsome_pages_out"
-    pages: list[StreamlitPage] | None = st.session_state.get(key)
-    if pages is None:
-        if not signed_in:
-            pages = [st.Page("pages/login.py", title="Sign in", icon=":material/login:", default=True)]
-        else:
-            pages = [
-                st.Page("pages/live.py", title="Live camera", icon=":material/videocam:", default=True),
-                st.Page("pages/photo.py", title="Photo", icon=":material/photo_camera:"),
-                st.Page("pages/history.py", title="History", icon=":material/insights:"),
-                st.Page("pages/account.py", title="Account", icon=":material/person:"),
-                st.Page("pages/about.py", title="About", icon=":material/info:"),
-            ]
-        st.session_state[key] = pages
-    return pages
+with st.sidebar:
+    st.markdown(f"Signed in as **{escape_markdown(st.session_state.get('name') or '')}**")
+    if st.button("Sign out", key="sign-out", icon=":material/logout:"):
+        sign_out()
+        st.rerun()
+    rerun_after_reconnect()  # a tab whose replica went away reruns on the next one by itself
 
-
-pages = _pages(current_user_id() is not None)
-if current_user_id() is not None:
-    with st.sidebar:
-        st.markdown(f"Signed in as **{escape_markdown(st.session_state.get('name') or '')}**")
-        if st.button("Sign out", key="sign-out", icon=":material/logout:"):
-            sign_out()
-            st.rerun()
-        rerun_after_reconnect()  # a tab whose replica went away reruns on the next one by itself
-
-page = st.navigation(pages)
-if current_user_id() is not None:
-    return_to_requested_page(pages, page)  # a deep link that went through sign-in
-    show_welcome(page.title)
+page = st.navigation(_pages())  # the same pages and page, now listed in the sidebar
+show_welcome(page.title)
 page.run()

@@ -98,7 +98,7 @@ def _catalog_note(total: int) -> None:
             f"These come from a catalog of {total:,} tracks; the full public catalog (about 114,000) can be "
             "added on the About page."
         )
-        st.page_link("pages/about.py", label="Music catalog", icon=":material/library_music:")
+        st.page_link("app_pages/about.py", label="Music catalog", icon=":material/library_music:")
 
 
 def _render_pick(user_id: int, event_id: int, pick: RecommendedItem, current: int) -> None:

@@ -10,15 +10,15 @@ never unmount it before its JavaScript has run). A first-time visitor's sign-in 
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit.errors import StreamlitAPIException
 
 from awsome_core import auth
 from awsome_core.storage.models import User
-from ui.failover import remember_requested_page
 from ui.mood import save_kept_readings
 from ui.runtime import db_session, get_settings
 
@@ -30,12 +30,33 @@ _DELETE_COOKIE = "_awsome_delete_cookie"
 def _authenticator() -> stauth.Authenticate:
     """Build the authenticator for this run (cheap; renders the hidden cookie component)."""
     settings = get_settings()
-    return stauth.Authenticate(
+    authenticator = stauth.Authenticate(
         auth.authenticator_credentials(None),
         cookie_name=settings.cookie_name,
         cookie_key=settings.cookie_key,
         cookie_expiry_days=settings.cookie_expiry_days,
     )
+    harden_cookie(authenticator.cookie_controller.cookie_model.cookie_manager, _page_url())
+    return authenticator
+
+
+def _page_url() -> str:
+    try:
+        return st.context.url or ""
+    except Exception:  # no browser context (AppTest)
+        return ""
+
+
+def harden_cookie(manager: Any, page_url: str) -> None:
+    """Make the login cookie ``SameSite=Strict`` always and ``Secure`` on a page served over HTTPS.
+
+    The cookie is written by the browser (extra-streamlit-components' CookieManager, ``document.cookie``), so
+    it cannot be HttpOnly (docs/deploy.md says what limits the damage). ``Secure`` only where the page itself
+    is HTTPS (``st.context.url`` is the browser's address, so this holds behind a TLS-terminating balancer):
+    a browser refuses a Secure cookie written by a plain-http page, and local use over http must keep working.
+    streamlit-authenticator calls ``manager.set(name, token, expires_at=...)``; the defaults are bound here.
+    """
+    manager.set = functools.partial(manager.set, secure=page_url.startswith("https://") or None, same_site="strict")
 
 
 def sync_login_state() -> None:
@@ -134,20 +155,12 @@ def current_user_id() -> int | None:
 
 
 def require_user() -> int:
-    """The signed-in user's id, for every page but Sign in; without one, the browser goes to ``app.py``.
-
-    A fresh Streamlit process serves a deep link such as ``/photo`` by running ``pages/photo.py`` on its
-    own (Streamlit's ``pages/`` auto-discovery) before ``app.py`` has ever set up ``st.navigation``, so
-    sign-in never ran: after every restart or scale-out, a reload was a way in. Such runs go to ``app.py``,
-    which restores the session from the cookie or shows Sign in.
-    """
+    """The signed-in user's id, for every page but Sign in. app.py runs a page only for a signed-in session
+    (signed out, every URL shows Sign in), so a missing user here is a bug: say so and stop, never a
+    traceback."""
     user_id = current_user_id()
     if user_id is None:
-        remember_requested_page()  # app.py returns there once the cookie (or the user) has signed in
-        try:
-            st.switch_page("app.py")  # raises to end this run
-        except StreamlitAPIException:  # already under app.py's navigation: it only lists Sign in
-            st.warning("Please sign in.")
+        st.warning("Please sign in.")
         st.stop()
     return user_id
 

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from awsome_core.training.card import load_card
 from tests.conftest import PROJECT_ROOT
 
-PAGE = PROJECT_ROOT / "pages" / "about.py"
+PAGE = PROJECT_ROOT / "app_pages" / "about.py"
 
 
 def _about(user_id: int = 1) -> AppTest:

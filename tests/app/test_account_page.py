@@ -10,7 +10,7 @@ from awsome_core.storage import repository
 from awsome_core.storage.db import make_engine, make_sessionmaker
 from tests.conftest import PROJECT_ROOT
 
-PAGE = PROJECT_ROOT / "pages" / "account.py"
+PAGE = PROJECT_ROOT / "app_pages" / "account.py"
 
 
 def _signed_in(url: str) -> tuple[AppTest, int]:

@@ -79,7 +79,7 @@ def test_production_without_cookie_key_refuses_to_start(app_env: str, monkeypatc
 
 def test_about_page_shows_model_card_and_catalog(app_env: str) -> None:
     at = _signed_in(app_env)
-    at.switch_page("pages/about.py").run()
+    at.switch_page("app_pages/about.py").run()
     assert not at.exception
     assert any("PublicTest accuracy" in m.label for m in at.metric)
     assert len(at.get("plotly_chart")) == 1
@@ -88,7 +88,7 @@ def test_about_page_shows_model_card_and_catalog(app_env: str) -> None:
 
 def test_photo_page_waits_for_a_picture(app_env: str) -> None:
     at = _signed_in(app_env)
-    at.switch_page("pages/photo.py").run()
+    at.switch_page("app_pages/photo.py").run()
     assert not at.exception
     assert at.title[0].value == "Photo"
     assert [t.label for t in at.tabs] == ["Upload a photo", "Take a snapshot"]

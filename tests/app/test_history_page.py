@@ -18,7 +18,7 @@ from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track, User
 from tests.conftest import PROJECT_ROOT
 
-PAGE = PROJECT_ROOT / "pages" / "history.py"
+PAGE = PROJECT_ROOT / "app_pages" / "history.py"
 CHARTS = ("history-timeline", "history-probabilities", "history-top-emotions", "history-heatmap", "history-help")
 
 

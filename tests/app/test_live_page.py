@@ -23,7 +23,7 @@ APP = PROJECT_ROOT / "app.py"
 
 
 def _reading_script() -> None:
-    """The side column of pages/live.py, with the stream's state and the processor faked."""
+    """The side column of app_pages/live.py, with the stream's state and the processor faked."""
     import streamlit as st
 
     from awsome_core.emotions import EMOTIONS

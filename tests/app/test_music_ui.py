@@ -13,7 +13,7 @@ from tests.app.test_app import _signed_in
 
 def test_about_counts_the_starter_catalog_and_any_later_import(app_env: str) -> None:
     at = _signed_in(app_env)  # the app's first session maker imports the starter catalog
-    at.switch_page("pages/about.py").run()
+    at.switch_page("app_pages/about.py").run()
     assert not at.exception
     starter = len(load_starter_tracks())
     line = next(m.value for m in at.markdown if "playable in the Spotify player" in m.value)

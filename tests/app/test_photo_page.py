@@ -57,7 +57,7 @@ def _photo_page(url: str) -> tuple[AppTest, int]:
     for key, value in {"authentication_status": True, "user_id": user.id, "username": "pia", "name": "Pia"}.items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/photo.py").run()
+    at.switch_page("app_pages/photo.py").run()
     assert not at.exception
     return at, int(user.id)
 

@@ -263,7 +263,7 @@ def test_pages_during_an_outage_keep_the_reading_and_write_it_once(
     proxy, direct, proxied = outage_db
     at = _signed_in_app(proxied, tmp_path, monkeypatch)
 
-    at.switch_page("pages/photo.py").run()
+    at.switch_page("app_pages/photo.py").run()
     at.file_uploader(key="photo-upload").set_value(("me.jpg", _astronaut_jpeg(), "image/jpeg")).run()
     assert not at.exception
     confirm = next(b for b in at.button if b.key and b.key.startswith("confirm-"))
@@ -288,15 +288,15 @@ def test_pages_during_an_outage_keep_the_reading_and_write_it_once(
     assert _count(direct, "SELECT COUNT(*) FROM mood_events") == 1
 
     proxy.cut()
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert not at.exception
     assert any("history is unavailable right now" in t for t in _texts(at)), _texts(at)
-    at.switch_page("pages/account.py").run()
+    at.switch_page("app_pages/account.py").run()
     assert not at.exception
     assert any("database is unavailable right now" in t for t in _texts(at)), _texts(at)
 
     proxy.restore()
-    at.switch_page("pages/history.py").run()  # recovers without a restart of the app
+    at.switch_page("app_pages/history.py").run()  # recovers without a restart of the app
     assert not at.exception
     assert not _texts(at)
     assert [m.value for m in at.metric][:1] == ["1"]  # "Readings": the kept one, once

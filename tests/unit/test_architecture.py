@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import PROJECT_ROOT
 
-ADAPTERS = ("app.py", "pages", "ui", "api")
+ADAPTERS = ("app.py", "app_pages", "ui", "api")
 
 
 def _python_files(*roots: str) -> Iterator[Path]:

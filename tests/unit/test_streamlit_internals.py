@@ -14,17 +14,16 @@ from streamlit.runtime.scriptrunner import script_runner
 from tests.conftest import PROJECT_ROOT
 
 
-def test_the_pages_directory_flag_still_switches_the_first_run_to_file_names() -> None:
-    """app.py hides the file-name navigation Streamlit shows while this flag is set (first run per process)."""
-    assert hasattr(PagesManager, "uses_pages_directory")
+def test_no_pages_folder_beside_app_py_and_the_icon_is_bundled() -> None:
+    """With a ``pages/`` folder next to app.py, Streamlit runs a fresh process's first session in its old
+    "pages directory" mode: the file names flash in the sidebar, a deep link runs the page file without
+    app.py's sign-in, and a tab reconnected after a failover lands on the default page first (app.py)."""
+    assert not (PROJECT_ROOT / "pages").exists()
+    assert hasattr(PagesManager, "uses_pages_directory")  # the mode still exists: the folder would matter
     source = inspect.getsource(script_runner)
-    assert "if PagesManager.uses_pages_directory:" in source and "_mpa_v1(" in source
-    assert 'pages_folder.glob("*.py")' in source  # the file names it would show
-
-
-def test_app_guards_the_first_run_and_bundles_its_icon() -> None:
+    assert "if PagesManager.uses_pages_directory:" in source and 'pages_folder.glob("*.py")' in source
     app = (PROJECT_ROOT / "app.py").read_text()
-    assert "if PagesManager.uses_pages_directory:" in app and 'position="hidden"' in app
+    assert '"app_pages/' in app and '"pages/' not in app
     assert ":material/" not in app.split("st.set_page_config(")[1].split(")")[0]  # no icon font from a CDN
     icon = PROJECT_ROOT / "ui" / "static" / "awsome-icon.png"
     with Image.open(icon) as image:

@@ -31,7 +31,7 @@ processor = None
 with show_errors("Loading the emotion model"):
     processor = live.get_processor()
 if user_id is None or processor is None:
-    st.page_link("pages/photo.py", label="Use the Photo page instead", icon=":material/photo_camera:")
+    st.page_link("app_pages/photo.py", label="Use the Photo page instead", icon=":material/photo_camera:")
     st.stop()
 
 on_frame, on_ended = live.frame_callbacks(processor)
@@ -65,7 +65,7 @@ with side:
     if settings.auto_confirm_seconds > 0:
         st.caption(f"Your mood is also stored once it stays the same for {settings.auto_confirm_seconds:g} s.")
     st.caption("No picture? If the browser blocks the camera or the video does not start, take a snapshot instead:")
-    st.page_link("pages/photo.py", label="Photo page", icon=":material/photo_camera:")
+    st.page_link("app_pages/photo.py", label="Photo page", icon=":material/photo_camera:")
     with st.expander("Technical details", icon=":material/info:"):
         details = st.empty()
         details.markdown(live_mood.details_text(processor.snapshot() if ctx.state.playing else None))
