@@ -26,6 +26,7 @@ from awsome_core.services import readings
 from awsome_core.storage.models import utcnow
 from awsome_core.vision import EmotionClassifier, get_classifier
 from awsome_core.vision.classifier import serving_tta
+from ui.music import forget_picks
 from ui.runtime import get_sessionmaker, get_settings, show_errors
 
 logger = logging.getLogger(__name__)
@@ -209,9 +210,7 @@ def correct_stored_reading(user_id: int, event_id: int, emotion: str | None, *, 
     """
     with show_errors("Saving your correction"):
         readings.correct_reading(sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, emotion=emotion)
-        picks = st.session_state.get("_picks") or {}
-        for key in [k for k in picks if k[0] == event_id]:
-            del picks[key]
+        forget_picks(event_id)
         logger.info("reading %s corrected on the %s page", event_id, page)
         return True
     return False

@@ -52,6 +52,14 @@ def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
     return cache[key]
 
 
+def forget_picks(event_id: int) -> None:
+    """Drop this session's lists for the reading *event_id* (every strategy), so that the next draw ranks
+    again, e.g. after the reading was corrected. The strategy the user sees stays."""
+    cache: dict[tuple[int, str], Recommendations] = st.session_state.get("_picks") or {}
+    for key in [k for k in cache if k[0] == event_id]:
+        del cache[key]
+
+
 def _forget_old_readings(cache: dict[tuple[int, str], Recommendations]) -> None:
     """Keep the entries (and votes) of the :data:`_KEPT_READINGS` events last added to *cache*."""
     events = list(dict.fromkeys(event for event, _ in reversed(cache)))[:_KEPT_READINGS]

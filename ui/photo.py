@@ -21,7 +21,6 @@ Conventions:
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -32,14 +31,21 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from awsome_core.charts import probability_chart
 from awsome_core.emotions import EMOTIONS, top_emotion
-from awsome_core.services import readings
 from awsome_core.vision.analyze import FaceEmotion
 from awsome_core.vision.photo import mean_probabilities
-from ui.mood import KEPT_MESSAGE, ReadingKept, is_pending, save_kept_readings, store_reading, stored_event_id
+from ui.mood import (
+    KEPT_MESSAGE,
+    ReadingKept,
+    answer_label,
+    answers,
+    correct_stored_reading,
+    is_pending,
+    save_kept_readings,
+    store_reading,
+    stored_event_id,
+)
 from ui.music import show_recommendations
-from ui.runtime import get_sessionmaker, show_errors
-
-logger = logging.getLogger(__name__)
+from ui.runtime import show_errors
 
 MB: Final = 1_000_000  # the megabyte of the sizes Streamlit shows under an uploaded file
 UPLOAD: Final = "upload"
@@ -107,11 +113,6 @@ def _chart(probabilities: tuple[tuple[str, float], ...]) -> go.Figure:
     return probability_chart(dict(probabilities))
 
 
-def answers(predicted: str) -> list[str]:
-    """The answers to "Did we get it right?": the predicted emotion ("Yes, …") first, then the others."""
-    return [predicted, *(e for e in EMOTIONS if e != predicted)]
-
-
 @st.fragment
 def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, digest: str, data: bytes) -> None:
     """The numbered picture, the chosen face's chart, the answer, Confirm (or the saved state) and the music.
@@ -135,7 +136,7 @@ def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, diges
     answer = right.selectbox(
         "Did we get it right?",
         answers(predicted),
-        format_func=lambda e: f"Yes, {e}" if e == predicted else f"No, I feel {e}",
+        format_func=lambda e: answer_label(e, predicted),
         key=f"correct-{reading_key}",
     )
     wanted = None if answer == predicted else answer
@@ -162,7 +163,7 @@ def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, diges
             st.warning(KEPT_MESSAGE)
         return
     slot.empty()
-    if saved.get(reading_key) != wanted and _correct(user_id, event_id, wanted):
+    if saved.get(reading_key) != wanted and correct_stored_reading(user_id, event_id, wanted, page="Photo"):
         saved[reading_key] = wanted
     emotion = saved.get(reading_key) or predicted
     note = ", your correction" if saved.get(reading_key) else ""
@@ -170,21 +171,3 @@ def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, diges
     st.caption(f"Stored as {emotion}{note}. Change the answer above to correct it; it is saved at once.")
     mood = {e: float(e == emotion) for e in EMOTIONS} if saved.get(reading_key) else probabilities
     show_recommendations(user_id=user_id, event_id=event_id, probabilities=mood)
-
-
-def _correct(user_id: int, event_id: int, emotion: str | None) -> bool:
-    """Store the user's new answer for a stored reading; True when it was stored (else a message is shown)."""
-    with show_errors("Saving your correction"):
-        readings.correct_reading(sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, emotion=emotion)
-        _forget_music(event_id)
-        logger.info("reading %s corrected on the Photo page", event_id)
-        return True
-    return False
-
-
-def _forget_music(event_id: int) -> None:
-    """Drop this session's music lists for the reading (``ui.music`` keeps them per reading and strategy in
-    ``_picks``), so that the next draw ranks again for the correction. The strategy the user sees stays."""
-    picks = st.session_state.get("_picks") or {}
-    for key in [k for k in picks if k[0] == event_id]:
-        del picks[key]
