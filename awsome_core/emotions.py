@@ -60,3 +60,8 @@ def mood_point(probabilities: Mapping[str, float]) -> tuple[float, float]:
 def top_emotion(probabilities: Mapping[str, float]) -> str:
     """Return the most probable emotion (ties go to the earlier label in :data:`EMOTIONS`)."""
     return max(EMOTIONS, key=lambda e: probabilities.get(e, 0.0))
+
+
+def one_hot(emotion: str) -> dict[str, float]:
+    """All weight on *emotion* (in :data:`EMOTIONS` order): what the music follows for a user's correction."""
+    return {e: float(e == emotion) for e in EMOTIONS}

@@ -29,7 +29,7 @@ from typing import Any, Final
 import streamlit as st
 
 from awsome_core.charts import probability_chart
-from awsome_core.emotions import EMOTIONS
+from awsome_core.emotions import one_hot, top_emotion
 from awsome_core.vision.live import LiveProcessor, LiveSnapshot
 from ui.mood import (
     KEPT_MESSAGE,
@@ -125,7 +125,7 @@ def show_result(user_id: int) -> None:
     if not confirmed:
         return
     reading_key, probabilities = confirmed["reading_key"], confirmed["probabilities"]
-    predicted = max(probabilities, key=probabilities.__getitem__)
+    predicted = top_emotion(probabilities)
     saved = st.empty()  # first: "Saved to your history" (or that it waits for the database)
     st.subheader(f"Your mood: {predicted} ({100 * probabilities[predicted]:.0f}%)")
     answer = st.selectbox(
@@ -165,7 +165,7 @@ def result_mood(confirmed: dict[str, Any] | None) -> tuple[int, dict[str, float]
     if event_id is None:
         return None
     if corrected := confirmed["saved"]:
-        return event_id, {e: float(e == corrected) for e in EMOTIONS}
+        return event_id, one_hot(corrected)
     return event_id, dict(confirmed["probabilities"])
 
 

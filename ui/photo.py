@@ -30,7 +30,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from awsome_core.charts import probability_chart
-from awsome_core.emotions import EMOTIONS, top_emotion
+from awsome_core.emotions import one_hot, top_emotion
 from awsome_core.vision.analyze import FaceEmotion
 from awsome_core.vision.photo import mean_probabilities
 from ui.mood import (
@@ -169,5 +169,5 @@ def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, diges
     note = ", your correction" if saved.get(reading_key) else ""
     st.success("Saved to your history.")
     st.caption(f"Stored as {emotion}{note}. Change the answer above to correct it; it is saved at once.")
-    mood = {e: float(e == emotion) for e in EMOTIONS} if saved.get(reading_key) else probabilities
+    mood = one_hot(emotion) if saved.get(reading_key) else probabilities
     show_recommendations(user_id=user_id, event_id=event_id, probabilities=mood)

@@ -30,7 +30,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.config import Settings
-from awsome_core.emotions import EMOTIONS
+from awsome_core.emotions import EMOTIONS, one_hot
 from awsome_core.errors import NotFound, StorageUnavailable
 from awsome_core.music.catalog import catalog_stats, import_catalog_file
 from awsome_core.music.download import CATALOG_BLOB_ID, default_catalog_path, download_catalog
@@ -191,7 +191,7 @@ def recommend_main(argv: list[str] | None = None) -> int:
 
 def _ranked(session: Session, args: argparse.Namespace) -> tuple[list[dict[str, object]], str]:
     """The picks as dicts; with ``--user``, ranked and recorded through the service the app and the API use."""
-    probabilities = {e: float(e == args.emotion) for e in EMOTIONS}
+    probabilities = one_hot(args.emotion)
     if args.user:
         from awsome_core.services.recommendations import recommend_for_mood
         from awsome_core.storage.repository import get_user_by_username

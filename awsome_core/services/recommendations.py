@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from awsome_core.emotions import EMOTIONS
+from awsome_core.emotions import EMOTIONS, one_hot
 from awsome_core.errors import InvalidInput, NotFound
 from awsome_core.music.catalog import catalog_size
 from awsome_core.music.embed import embed_url, search_url, track_url
@@ -63,7 +63,7 @@ class Recommendations:
 def effective_probabilities(event: MoodEvent) -> dict[str, float]:
     """The probabilities the music follows: the model's, or all weight on the user's correction."""
     if event.corrected_emotion:
-        return {e: float(e == event.corrected_emotion) for e in EMOTIONS}
+        return one_hot(event.corrected_emotion)
     return {e: float(getattr(event, e)) for e in EMOTIONS}
 
 
@@ -97,7 +97,7 @@ def recommend_for_mood(
     if emotion not in EMOTIONS:
         raise InvalidInput(f"Unknown emotion {emotion!r}; choose one of {', '.join(EMOTIONS)}.")
     _check(strategy, count)
-    probabilities = {e: float(e == emotion) for e in EMOTIONS}
+    probabilities = one_hot(emotion)
     with session_scope(sessions) as session:
         return _rank_and_record(session, user_id, None, probabilities, strategy, count, seed=seed)
 
