@@ -18,7 +18,9 @@ prints, over the samples of the threads that were running (py-spy leaves idle th
   first area found on its stack (:data:`AREAS`);
 
 A thread waiting on a socket counts as running (py-spy cannot tell): ``SocketIO.readinto`` and
-``Connection._write_bytes`` under pymysql are the database round trips' waits. Then comes the load script's
+``Connection._write_bytes`` under pymysql are the database round trips' waits, and so does a thread that
+waits to take the GIL back after I/O. ``--gil`` keeps only the samples of the thread holding the GIL: with
+one process on one core that is where the CPU per reading goes. Then comes the load script's
 summary with ``server_cpu_ms_per_reading``, ``overhead_ratio`` and the database round trips per
 reading. docs/performance.md keeps what it printed before and after each change.
 
@@ -123,6 +125,8 @@ def profile(args: argparse.Namespace, work_dir: Path) -> tuple[Report, str]:
     def attach(server: subprocess.Popen[bytes]) -> None:
         command = [py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--function", "--nonblocking"]
         command += ["--rate", str(args.rate), "--output", str(raw_path), "--duration", str(int(args.duration) + 5)]
+        if args.gil:
+            command.append("--gil")
         spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
 
     report = run_load(
@@ -151,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=50, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=20, help="rows per table")
     parser.add_argument("--raw", type=Path, help="also keep py-spy's raw stacks here")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples of the thread holding the GIL: where the Python CPU goes, without the threads "
+        "that wait for the GIL or on a socket (native work that releases the GIL, e.g. the interpreter's "
+        "invoke, is then under-counted)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.mysql:
