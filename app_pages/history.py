@@ -86,7 +86,14 @@ with show_errors("Loading your history"):
                 source_col.caption("API: readings your own scripts sent through the HTTP API (Account → API tokens).")
             start, end = _date_bounds(picked, today)
             since, until = day_range(start, end, tz)
-            dash = load_dashboard(session=session, user_id=user_id, since=since, until=until, sources=sources or [])
+            dash = load_dashboard(
+                session=session,
+                user_id=user_id,
+                since=since,
+                until=until,
+                sources=sources or [],
+                played_limit=view.TABLE_ROWS,
+            )
     except StorageUnavailable:
         st.warning(HISTORY_UNAVAILABLE)
 show_pending_notice(user_id)

@@ -8,9 +8,8 @@ import hashlib
 import streamlit as st
 
 from awsome_core.vision.analyze import FaceEmotion
-from awsome_core.vision.photo import NO_FACE_TIPS, analyze_photo, annotated_jpeg, most_face_like_first
+from awsome_core.vision.photo import NO_FACE_TIPS
 from ui import photo
-from ui.mood import classifier
 from ui.runtime import get_settings, show_errors
 from ui.session import require_user
 
@@ -44,18 +43,9 @@ photo.say_which(picture, both=upload is not None and snapshot is not None)
 digest = hashlib.sha256(picture.data).hexdigest()[:16]
 
 
-@st.cache_data(max_entries=8, show_spinner="Looking for faces…")
-def _analyze(data: bytes, limit: int) -> tuple[tuple[FaceEmotion, ...], bytes]:
-    """The faces, most face-like first, and the picture to show, numbered and boxed at display size and
-    encoded once (``annotated_jpeg``); the decoded full-size image is not kept (a cache hit unpickles only this)."""
-    result = analyze_photo(data, classifier=classifier(), max_bytes=limit)
-    faces = most_face_like_first(result.faces)
-    return faces, annotated_jpeg(result.image_bgr, faces) if faces else b""
-
-
 analysis: tuple[tuple[FaceEmotion, ...], bytes] | None = None
 with show_errors("Analysing the picture"):
-    analysis = _analyze(picture.data, settings.max_upload_mb * photo.MB)
+    analysis = photo.analyze(picture.data, settings.max_upload_mb * photo.MB)
 if analysis is None:
     st.stop()
 if not analysis[0]:

@@ -123,7 +123,7 @@ async def run(url: str, username: str, pid: int, repeats: int, idle_s: float) ->
 def _attach_py_spy(pid: int, raw: Path) -> subprocess.Popen[bytes]:
     """py-spy (PyPI) recording the server's stacks (``--format raw --function``) until interrupted."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    command = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--function", "--rate", "200"]
+    command = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--function", "--rate", "200", "--gil"]
     return subprocess.Popen([*command, "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -133,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=5.0, help="seconds to measure the idle server first")
     parser.add_argument("--mysql", default=os.environ.get("AWSOME_TEST_MYSQL_URL", ""), help="MySQL server URL")
     parser.add_argument(
-        "--py-spy", type=Path, help="also record the measured requests with py-spy (raw stacks, 200 Hz) into this file"
+        "--py-spy",
+        type=Path,
+        help="also record the measured requests with py-spy into this file (raw stacks of the thread holding "
+        "the GIL, 200 Hz)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

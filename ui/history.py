@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date
 
 import numpy as np
+import pyarrow as pa
 import streamlit as st
 
 from awsome_core.emotions import EMOTIONS
@@ -30,11 +31,19 @@ RULE = (
 )
 CHART_CONFIG = {"displayModeBar": False}
 _CORRECTABLE = 50  # newest readings of the range offered for correction
-_TABLE_ROWS = 30  # newest recommended tracks listed on the page
+TABLE_ROWS = 30  # newest recommended tracks listed on the page (and all the page loads of them)
 
 
 def chart(fig: object, key: str) -> None:
     st.plotly_chart(fig, key=key, config=CHART_CONFIG)
+
+
+def table(rows: list[dict[str, object]]) -> None:
+    """A static table (long names wrap on a phone) of *rows* (plain text and numbers, same keys each).
+
+    Handed over as an Arrow table: Streamlit's own conversion of a list of dicts goes through pandas and
+    cost twenty times as much (docs/performance.md)."""
+    st.table(pa.Table.from_pylist(rows), hide_index=True)
 
 
 def show_charts(dash: Dashboard, tz: str | None, start: date, end: date, today: date) -> None:
@@ -66,13 +75,13 @@ def show_music(dash: Dashboard, tz: str | None) -> None:
     if not dash.played:
         st.caption("No music was recommended in this range.")
         return
-    shown = dash.played[:_TABLE_ROWS]
-    st.table(figures.played_table(shown, tz=tz), hide_index=True)  # a static table: long names wrap on a phone
-    if len(dash.played) > len(shown):
-        st.caption(f"The newest {len(shown)} of {len(dash.played)}; the music download below has them all.")
+    shown = dash.played[:TABLE_ROWS]
+    table(figures.played_table(shown, tz=tz))
+    if dash.played_total > len(shown):
+        st.caption(f"The newest {len(shown)} of {dash.played_total:,}; the music download below has them all.")
     if dash.liked:
         st.markdown("**Tracks you liked** (by how often they were recommended in this range)")
-        st.table(figures.liked_table(dash.liked), hide_index=True)
+        table(figures.liked_table(dash.liked))
     if not any(e.batches for e in dash.effects):
         st.markdown("**Did it help?**")
         st.caption(

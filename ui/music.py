@@ -35,8 +35,9 @@ CONFIRMATIONS = {
 }
 
 
-def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
+def _picks(user_id: int, event_id: int, strategy: str) -> tuple[Recommendations, bool]:
     """Rank and record (``services.recommend_for_reading``) once per event and strategy; remember for reruns.
+    Returns the list and whether it was ranked just now (its items' ``feedback`` are then the current votes).
 
     The session remembers the lists of its last :data:`_KEPT_READINGS` readings only (every strategy of
     each), and their vote confirmations: a session taking readings all day stays the
@@ -44,12 +45,13 @@ def _picks(user_id: int, event_id: int, strategy: str) -> Recommendations:
     """
     cache: dict[tuple[int, str], Recommendations] = st.session_state.setdefault("_picks", {})
     key = (event_id, strategy)
-    if key not in cache:
-        cache[key] = recommendations.recommend_for_reading(
-            sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, strategy=strategy
-        )
-        _forget_old_readings(cache)
-    return cache[key]
+    if key in cache:
+        return cache[key], False
+    cache[key] = recommendations.recommend_for_reading(
+        sessions=get_sessionmaker(), user_id=user_id, reading_id=event_id, strategy=strategy
+    )
+    _forget_old_readings(cache)
+    return cache[key], True
 
 
 def forget_picks(event_id: int) -> None:
@@ -89,12 +91,15 @@ def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[s
         or default
     )
     with show_errors("Finding music"):
-        picks = _picks(user_id, event_id, strategy)
+        picks, fresh = _picks(user_id, event_id, strategy)
         if not picks.items:
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
         _catalog_note(picks.catalog_tracks)
-        feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
+        if fresh:  # ranked in this run: the votes read with it are current
+            feedback = {pick.track_id: pick.feedback for pick in picks.items}
+        else:  # a vote, here or on another page, may have changed since
+            feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
         for pick in picks.items:
             _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
 

@@ -32,12 +32,13 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from awsome_core.charts import probability_chart
 from awsome_core.emotions import one_hot, top_emotion
 from awsome_core.vision.analyze import FaceEmotion
-from awsome_core.vision.photo import mean_probabilities
+from awsome_core.vision.photo import analyze_photo, annotated_jpeg, mean_probabilities, most_face_like_first
 from ui.mood import (
     KEPT_MESSAGE,
     ReadingKept,
     answer_label,
     answers,
+    classifier,
     correct_stored_reading,
     is_pending,
     save_kept_readings,
@@ -105,6 +106,17 @@ def too_large(picture: Picture, limit_mb: int) -> bool:
         icon=":material/error:",
     )
     return True
+
+
+@st.cache_data(max_entries=8, show_spinner="Looking for faces…")
+def analyze(data: bytes, limit: int) -> tuple[tuple[FaceEmotion, ...], bytes]:
+    """The faces of *data* (at most *limit* bytes), most face-like first, and the picture to show, numbered
+    and boxed at display size and encoded once (``annotated_jpeg``); the decoded full-size image is not kept
+    (a cache hit unpickles only this). Defined here, not in the page script: a cached function defined in
+    the script is built again on every run, and building one reads and tokenizes its source."""
+    result = analyze_photo(data, classifier=classifier(), max_bytes=limit)
+    faces = most_face_like_first(result.faces)
+    return faces, annotated_jpeg(result.image_bgr, faces) if faces else b""
 
 
 @st.cache_resource(max_entries=256)

@@ -70,7 +70,7 @@ def timeline_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: i
         {"type": "scatter", "x": x, "y": y[:, 0], "name": "valence", "mode": mode, "line": {"color": VALENCE_COLOR}},
         {"type": "scatter", "x": x, "y": y[:, 1], "name": "arousal", "mode": mode, "line": {"color": AROUSAL_COLOR}},
     ]
-    layout = {"title": title, "hovermode": "x unified", "yaxis": {"range": [0, 1], "title": "0 low … 1 high"}}
+    layout = {"title": title, "hovermode": "x unified", "yaxis": {"range": [0, 1], "title": {"text": "0 low … 1 high"}}}
     return _styled(data, layout)
 
 
@@ -109,7 +109,7 @@ def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
         "marker": {"color": [EMOTION_COLORS[e] for e in EMOTIONS]},
         "hovertemplate": "%{x}: %{y} readings<extra></extra>",
     }
-    return _styled([bar], {"title": title, "yaxis": {"title": "readings"}, "showlegend": False})
+    return _styled([bar], {"title": title, "yaxis": {"title": {"text": "readings"}}, "showlegend": False})
 
 
 def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
@@ -149,7 +149,8 @@ def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
         "marker": {"color": [EMOTION_COLORS["happy"] if d >= 0 else EMOTION_COLORS["sad"] for d in deltas]},
         "hovertemplate": "%{x}: %{y:+.3f} (%{text})<extra></extra>",
     }
-    return _styled([bar], {"title": title, "yaxis": {"title": "Δ valence", "zeroline": True}, "showlegend": False})
+    layout = {"title": title, "yaxis": {"title": {"text": "Δ valence"}, "zeroline": True}, "showlegend": False}
+    return _styled([bar], layout)
 
 
 def played_table(played: Sequence[PlayedTrack], *, tz: str | None = None) -> list[dict[str, object]]:
@@ -202,8 +203,11 @@ def _styled(data: Sequence[Mapping[str, object]], layout: Mapping[str, object]) 
     at the bottom of the figure, under the axis labels (never on the title or the ticks), with room for three
     rows of it (seven emotions on a phone).
 
-    Built in one ``go.Figure({...})`` call: plotly validates it once, where adding traces and updating the
-    layout of a built figure ran its relayout machinery each time (several times slower, docs/performance.md)."""
+    Built in one ``go.Figure({...})`` call without plotly's validation pass (``_validate=False``): adding
+    traces and updating the layout of a built figure ran its relayout machinery each time, and validating
+    the finished dicts cost more than the rest of the figure (docs/performance.md). The dicts are written
+    in the form validation would give them (an axis title as ``{"text": ...}``), which
+    tests/unit/test_figures_valid.py checks against a validated copy of every figure."""
     title = str(layout.get("title") or "")
     lines = wrap_title(title).count("<br>") + 1
     legend = any(trace.get("showlegend") is not False for trace in data) and layout.get("showlegend") is not False
@@ -214,4 +218,4 @@ def _styled(data: Sequence[Mapping[str, object]], layout: Mapping[str, object]) 
         "height": 420 if legend and len(data) > 1 else 380,
         "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.01, "x": 0},
     }
-    return go.Figure({"data": list(data), "layout": styled})
+    return go.Figure({"data": list(data), "layout": styled}, _validate=False)

@@ -117,10 +117,11 @@ class Dashboard:
     """Everything the History page shows for one range (see :func:`load_dashboard`)."""
 
     frame: HistoryFrame
-    played: list[PlayedTrack]
+    played: list[PlayedTrack]  # the newest recommendations in the range, at most load_dashboard's played_limit
     liked: list[LikedTrack]
     effects: list[StrategyEffect]
     has_any_history: bool  # False: the user has no reading at all, in any range
+    played_total: int = 0  # all recommendations in the range (len(played) when they all fit)
 
 
 def load_dashboard(
@@ -133,16 +134,32 @@ def load_dashboard(
     played_limit: int = 200,
     liked_limit: int = 10,
 ) -> Dashboard:
-    """Run every query of the History page for one range: the benchmark times exactly this."""
+    """Run every query of the History page for one range: the benchmark times exactly this.
+
+    *played_limit*: how many of the newest recommendations to load (the page lists a few and says how many
+    there are: ``played_total``, counted only when they do not all fit)."""
     frame = load_history(session=session, user_id=user_id, since=since, until=until, sources=sources)
     all_sources = frame if sources is None or set(sources) >= set(SOURCES) else None
+    played = played_tracks(session=session, user_id=user_id, since=since, until=until, limit=played_limit)
+    total = len(played)
+    if total >= played_limit:
+        total = count_played(session=session, user_id=user_id, since=since, until=until)
     return Dashboard(
         frame=frame,
-        played=played_tracks(session=session, user_id=user_id, since=since, until=until, limit=played_limit),
+        played=played,
         liked=liked_tracks(session=session, user_id=user_id, since=since, until=until, limit=liked_limit),
         effects=did_it_help(session=session, user_id=user_id, since=since, until=until, readings=all_sources),
         has_any_history=len(frame) > 0 or has_history(session=session, user_id=user_id),
+        played_total=total,
     )
+
+
+def count_played(*, session: Session, user_id: int, since: datetime | None, until: datetime | None) -> int:
+    """How many tracks were recommended to the user in the range (every batch, every rank)."""
+    query = select(func.count()).where(
+        Recommendation.user_id == user_id, *repository.time_range(Recommendation.created_at, since, until)
+    )
+    return int(session.scalar(query.select_from(Recommendation)) or 0)
 
 
 def has_history(*, session: Session, user_id: int) -> bool:

@@ -79,11 +79,13 @@ class RecommendedTrack:
     target: Point
     distance: float
     explanation: str
+    liked: bool = False  # the user liked this track (when it was ranked); disliked tracks are never picked
 
 
 @dataclass
 class _Preferences:
     disliked: set[int] = field(default_factory=set)
+    liked: set[int] = field(default_factory=set)
     recent: set[int] = field(default_factory=set)
     liked_artists: dict[str, str] = field(default_factory=dict)  # normalised name → name as written
     disliked_artists: set[str] = field(default_factory=set)
@@ -171,7 +173,8 @@ def recommend_tracks(
                                arousal=float(index.arousal[position]))  # fmt: skip
             point = (float(index.brightness[position]), float(index.arousal[position]))
             distance = float(np.hypot(point[0] - targets[slot][0], point[1] - targets[slot][1]))
-            results.append(RecommendedTrack(len(results) + 1, track, strategy, targets[slot], distance, why))
+            liked = track.id in prefs.liked
+            results.append(RecommendedTrack(len(results) + 1, track, strategy, targets[slot], distance, why, liked))
     return results
 
 
@@ -197,6 +200,7 @@ def _load_preferences(session: Session, user_id: int | None, now: datetime) -> _
             prefs.disliked.add(int(track_id))
             prefs.disliked_artists.update(artist_keys(artists))
         elif value > 0:
+            prefs.liked.add(int(track_id))
             for name in (a.strip() for a in (artists or "").split(";") if a.strip()):
                 prefs.liked_artists.setdefault(name.lower(), name)
             if genre and genre.strip():

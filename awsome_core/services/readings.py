@@ -103,7 +103,7 @@ def save_reading(
         user = repository.get_user(session=session, user_id=user_id)
         if user is None:
             raise NotFound("Your account could not be found.")
-        event = repository.add_mood_event(
+        event, written = repository.store_mood_event(
             session=session,
             user_id=user_id,
             probabilities=probabilities,
@@ -123,7 +123,7 @@ def save_reading(
                 has_photo = True
             except InvalidImage:
                 logger.warning("photo of reading %s could not be re-encoded; reading kept without it", event.id)
-        else:
+        elif not written:  # a retry: the reading (and any photo) stored the first time
             has_photo = photos.get_photo(session=session, user_id=user_id, event_id=event.id) is not None
         session.commit()
         return to_reading(event, has_photo=has_photo)

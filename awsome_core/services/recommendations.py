@@ -28,7 +28,9 @@ MAX_COUNT = 50
 @dataclass(frozen=True)
 class RecommendedItem:
     """One recommended track, rank 1 = best. ``spotify_id`` None: a search link instead of a player;
-    ``open_url`` always opens the track (or a search for it) on open.spotify.com."""
+    ``open_url`` always opens the track (or a search for it) on open.spotify.com. ``feedback``: the user's
+    vote on the track when the list was ranked (1 liked, 0 none; disliked tracks are never recommended),
+    in the same transaction, so a page that draws the list at once need not read the votes again."""
 
     recommendation_id: int
     rank: int
@@ -45,6 +47,7 @@ class RecommendedItem:
     open_url: str
     loudness: float | None = None  # dB
     acousticness: float | None = None
+    feedback: int = 0
 
 
 @dataclass(frozen=True)
@@ -185,4 +188,5 @@ def _item(pick: RecommendedTrack, recommendation_id: int) -> RecommendedItem:
         open_url=track_url(track.spotify_id) or search_url(track.title, track.artists),
         loudness=track.loudness,
         acousticness=track.acousticness,
+        feedback=1 if pick.liked else 0,
     )

@@ -109,6 +109,37 @@ def add_mood_event(
     here. Idempotent: if *client_event_id* was already stored for this user, that event is
     returned and nothing is written. Raises ``ValueError`` for invalid input.
     """
+    event, _ = store_mood_event(
+        session=session,
+        user_id=user_id,
+        probabilities=probabilities,
+        source=source,
+        model_version=model_version,
+        corrected_emotion=corrected_emotion,
+        face_count=face_count,
+        client_event_id=client_event_id,
+        created_at=created_at,
+    )
+    return event
+
+
+def store_mood_event(
+    *,
+    session: Session,
+    user_id: int,
+    probabilities: Mapping[str, float],
+    source: str,
+    model_version: str,
+    corrected_emotion: str | None = None,
+    face_count: int = 1,
+    client_event_id: str | None = None,
+    created_at: datetime | None = None,
+) -> tuple[MoodEvent, bool]:
+    """:func:`add_mood_event`, and whether the event was written now (False: *client_event_id* was stored).
+
+    On MySQL a new *client_event_id* costs no look-up first: the insert runs in a savepoint and only a
+    unique-key clash (a retry, or a concurrent writer) reads the stored event. SQLite looks first.
+    """
     probs = _validate_probabilities(probabilities)
     _validate_event_fields(source, corrected_emotion, face_count, client_event_id, created_at)
 
@@ -116,8 +147,9 @@ def add_mood_event(
         query = select(MoodEvent).where(MoodEvent.user_id == user_id, MoodEvent.client_event_id == client_event_id)
         return session.scalars(query.with_for_update() if lock else query).one_or_none()
 
-    if client_event_id is not None and (existing := find()) is not None:
-        return existing
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if client_event_id is not None and sqlite and (existing := find()) is not None:
+        return existing, False
     valence, arousal = mood_point(probs)
     event = MoodEvent(
         user_id=user_id,
@@ -135,8 +167,9 @@ def add_mood_event(
     if client_event_id is None:
         session.add(event)
         session.flush()
-        return event
-    return _add_or_get_existing(session=session, obj=event, find_existing=find)
+        return event, True
+    stored = _add_or_get_existing(session=session, obj=event, find_existing=find)
+    return stored, stored is event
 
 
 def list_mood_events(
@@ -383,6 +416,6 @@ def _add_or_get_existing(*, session: Session, obj: _T, find_existing: Callable[.
         existing = find_existing(lock=True)
         if existing is None:
             raise
-        logger.info("concurrent insert of the same key; returning the stored row")
+        logger.info("this unique key was stored already (a retry, or a concurrent insert); returning the stored row")
         return existing
     return obj

@@ -410,3 +410,22 @@ def test_dashboard_over_100k_readings_is_exact_and_scoped(engine: Engine) -> Non
     assert dash.played and all(p.track_id in a.track_ids for p in dash.played)
     assert dash.liked and all(t.track_id in a.track_ids for t in dash.liked)
     assert 0 < sum(e.batches for e in dash.effects) <= len(dash.frame) // 10 + 1
+
+
+def test_dashboard_loads_the_newest_played_tracks_and_counts_them_all(session: Session) -> None:
+    """The page lists a few (``played_limit``) and says how many there are in the range."""
+    alice, bob = _user(session, "alice"), _user(session, "bob")
+    tracks = _tracks(session, 4)
+    for minute in range(3):  # 3 batches of 4 = 12 recommendations in range
+        event = _reading(session, alice, T0 + timedelta(minutes=10 * minute))
+        _batch(session, alice, event, tracks, "match", T0 + timedelta(minutes=10 * minute + 1))
+    _batch(session, alice, None, tracks, "match", T0 + timedelta(days=3))  # out of range
+    _batch(session, bob, None, tracks, "match", T0 + timedelta(minutes=5))  # not Alice's
+    session.commit()
+    until = T0 + timedelta(days=1)
+    few = load_dashboard(session=session, user_id=alice.id, since=T0, until=until, played_limit=5)
+    assert (len(few.played), few.played_total) == (5, 12)
+    assert [p.recommended_at for p in few.played] == sorted((p.recommended_at for p in few.played), reverse=True)
+    assert few.played[0].recommended_at.replace(tzinfo=UTC) == T0 + timedelta(minutes=21)
+    everything = load_dashboard(session=session, user_id=alice.id, since=T0, until=until, played_limit=50)
+    assert (len(everything.played), everything.played_total) == (12, 12)

@@ -186,6 +186,18 @@ def test_add_mood_event_is_idempotent_per_client_event_id(session: Session) -> N
     assert repo.count_mood_events(session=session, user_id=alice.id) == 1
 
 
+def test_store_mood_event_says_whether_it_wrote(session: Session) -> None:
+    """A retry is told apart without a look-up on MySQL (the savepoint's unique-key clash reads it)."""
+    user = _user(session)
+    args = {"probabilities": _probs("sad"), "source": "photo", "model_version": "test"}
+    first, wrote = repo.store_mood_event(session=session, user_id=user.id, client_event_id="c-1", **args)  # type: ignore[arg-type]
+    again, wrote_again = repo.store_mood_event(session=session, user_id=user.id, client_event_id="c-1", **args)  # type: ignore[arg-type]
+    plain, wrote_plain = repo.store_mood_event(session=session, user_id=user.id, **args)  # type: ignore[arg-type]
+    assert (wrote, wrote_again, wrote_plain) == (True, False, True)
+    assert again.id == first.id != plain.id
+    assert repo.count_mood_events(session=session, user_id=user.id) == 2
+
+
 @pytest.mark.mysql
 def test_add_mood_event_returns_row_stored_concurrently_by_another_session(
     mysql_server: tuple[URL | None, str],

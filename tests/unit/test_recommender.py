@@ -197,6 +197,20 @@ def test_a_liked_artist_moves_up_in_the_next_list_and_is_named(session: Session)
     assert "Far from the mood" not in [r.track.title for r in recommend_tracks(user_id=None, **kwargs)]
 
 
+def test_picks_say_which_tracks_the_user_likes(session: Session) -> None:
+    """The list carries the votes read with it (the Photo page draws the buttons from them)."""
+    add_grid(session)
+    kwargs = {"session": session, "user_id": 1, "probabilities": {"happy": 1.0}, "strategy": "match", "now": NOW}
+    first = recommend_tracks(**kwargs)
+    assert not any(r.liked for r in first)
+    session.add(Feedback(user_id=1, track_id=first[0].track.id, value=1))
+    session.commit()
+    again = recommend_tracks(**{**kwargs, "now": NOW + timedelta(days=30)})  # past the recently-recommended window
+    liked = [r.track.id for r in again if r.liked]
+    assert liked == [first[0].track.id]
+    assert recommend_tracks(**{**kwargs, "user_id": None})[0].liked is False
+
+
 def test_a_disliked_track_is_gone_from_the_next_list(session: Session) -> None:
     add_grid(session)
     kwargs = {"session": session, "user_id": 1, "probabilities": {"happy": 1.0}, "strategy": "energize", "now": NOW}
