@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import gc
-import threading
-
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
@@ -13,42 +9,13 @@ from awsome_core.errors import AwsomeError
 from awsome_core.text import escape_markdown
 from ui.failover import rerun_after_reconnect
 from ui.login import show_sign_in
-from ui.runtime import configure_logging, get_settings, page_icon_url
+from ui.runtime import bounded_gc, configure_logging, get_settings, page_icon_url
 from ui.session import current_user_id, sign_out, sync_login_state
 from ui.signup import show_welcome
 from ui.widget_memory import drop_stale_widget_metadata
 
-GC_INTERVAL_S = 10.0  # a full collection this often, in the background (see _bounded_gc)
-
-
-@st.cache_resource
-def _bounded_gc() -> threading.Thread:
-    """Replace Streamlit's full ``gc.collect()`` after every script run (``runner.postScriptGC``, off in
-    .streamlit/config.toml: it took half of the server's CPU under load, docs/performance.md) with one full
-    collection every GC_INTERVAL_S seconds in a daemon thread. The heap alive after start-up is frozen
-    (``gc.freeze``) so that those collections walk only what sessions created since; memory stays bounded
-    because cyclic garbage (script frames, reruns' exceptions holding images) lives at most that long, and
-    glibc's ``malloc_trim`` then hands freed memory back (the script threads' malloc arenas keep it otherwise)."""
-    gc.collect()
-    gc.freeze()
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        trim = None
-
-    def collect() -> None:
-        while not threading.Event().wait(GC_INTERVAL_S):
-            gc.collect()
-            if trim is not None:
-                trim(0)
-
-    thread = threading.Thread(target=collect, daemon=True, name="awsome-gc")
-    thread.start()
-    return thread
-
-
 st.set_page_config(page_title="AWSome", page_icon=page_icon_url(), layout="wide")  # the bundled icon
-_bounded_gc()
+bounded_gc()  # replaces Streamlit's gc.collect() after every run (ui/runtime.py)
 drop_stale_widget_metadata()  # Streamlit keeps gone widgets' metadata (and what it holds) otherwise
 
 

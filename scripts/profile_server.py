@@ -64,7 +64,7 @@ AREAS = (
     ("app.py: navigation, sidebar, page set-up", "(app.py:"),
     ("after each run (Streamlit's postScriptGC when on)", "_on_script_finished ("),
     ("Streamlit's script runner, the rest", "ScriptRunner._run_script ("),
-    ("background gc (app.py)", "_bounded_gc"),
+    ("background gc (ui/runtime.py)", "bounded_gc"),
     ("websocket and HTTP serving", "Runner.run ("),
 )
 

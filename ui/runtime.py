@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import functools
+import gc
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,37 @@ from awsome_core.music.starter import install_starter_catalog
 from awsome_core.storage.db import make_engine, make_sessionmaker, session_scope, upgrade_database
 
 logger = logging.getLogger(__name__)
+
+GC_INTERVAL_S = 10.0  # a full collection this often, in the background (see bounded_gc)
+
+
+@st.cache_resource
+def bounded_gc() -> threading.Thread:
+    """Replace Streamlit's full ``gc.collect()`` after every script run (``runner.postScriptGC``, off in
+    .streamlit/config.toml: it took half of the server's CPU under load, docs/performance.md) with one full
+    collection every GC_INTERVAL_S seconds in a daemon thread. The heap alive after start-up is frozen
+    (``gc.freeze``) so that those collections walk only what sessions created since; memory stays bounded
+    because cyclic garbage (script frames, reruns' exceptions holding images) lives at most that long, and
+    glibc's ``malloc_trim`` then hands freed memory back (the script threads' malloc arenas keep it otherwise).
+    Defined here, not in app.py: app.py runs on every rerun, and a cached function defined there is built
+    again each time (its source read and tokenized)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        trim = None
+
+    def collect() -> None:
+        while not threading.Event().wait(GC_INTERVAL_S):
+            gc.collect()
+            if trim is not None:
+                trim(0)
+
+    thread = threading.Thread(target=collect, daemon=True, name="awsome-gc")
+    thread.start()
+    return thread
+
 
 PAGE_ICON = Path(__file__).resolve().parent / "static" / "awsome-icon.png"  # bundled: works offline (no font CDN)
 

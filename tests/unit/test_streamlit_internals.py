@@ -74,3 +74,24 @@ def test_keep_stream_on_rerun_bursts_disarms_the_check_while_the_component_is_on
     at = AppTest.from_function(script).run()
     assert not at.exception
     assert at.markdown[0].value == "None"  # disarmed: the library's stale-context reset cannot fire
+
+
+_BUILT_PER_RUN = {"cache_data", "cache_resource", "fragment"}
+
+
+def test_scripts_that_run_on_every_rerun_define_no_cached_function_or_fragment() -> None:
+    """app.py and the page scripts run again on every rerun; a ``@st.cache_*`` or ``@st.fragment`` function
+    defined there is built again each time (Streamlit reads and tokenizes its source to key the cache: a
+    few percent of the server under load, docs/performance.md). Such functions live in ui/ modules."""
+    import ast
+
+    scripts = [PROJECT_ROOT / "app.py", *sorted((PROJECT_ROOT / "app_pages").glob("*.py"))]
+    found = []
+    for script in scripts:
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for decorator in node.decorator_list:
+                    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if isinstance(target, ast.Attribute) and target.attr in _BUILT_PER_RUN:
+                        found.append(f"{script.name}: {node.name} (@{target.attr})")
+    assert found == []
