@@ -12,7 +12,7 @@ the component's widget state, the server's answer comes back in the component's 
 argument, then ``playing`` is set. The media is aiortc's (installed with streamlit-webrtc): a VP8 video
 track of the e2e tests' astronaut clip (``tests/e2e/webrtc.py``: the photo as tall as the frame, panning),
 640×480 at 15 fps; the server's annotated video comes back and is counted. The analysed rate of each stream
-is read from the page's own status line ("N frames/s analysed", refreshed twice a second by the script).
+is read from the page's details line ("Analysing N frames per second", refreshed twice a second by the script).
 
 It prints, per run of N streams: the median over streams of their median analysed fps, the slowest
 stream's, the server's CPU (user + system, ``/proc/PID/stat``) in cores, and ``streams_per_core``: N over
@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +56,7 @@ from scripts.load_test import StreamlitClient, _sign_in, app_server, cpu_seconds
 logger = logging.getLogger("awsome.load_live")
 FPS, SIZE = 15, (640, 480)
 MIN_FPS = 10.0
-_RATE = re.compile(r"([\d.]+) frames/s analysed")
+_RATE = re.compile(r"Analysing ([\d.]+) frames per second")  # ui.live_mood.details_text
 
 
 def make_frames(seconds: float = 4.0) -> list[np.ndarray]:
@@ -101,7 +102,7 @@ def clip_track(frames: list[np.ndarray]) -> Any:
 @dataclass
 class StreamResult:
     username: str
-    rates: list[float] = field(default_factory=list)  # the status line's analysed fps, as shown
+    rates: list[float] = field(default_factory=list)  # the details line's analysed fps, as shown
     frames_back: int = 0
     connected_s: float | None = None
     errors: list[str] = field(default_factory=list)
@@ -187,7 +188,7 @@ async def _read_answer(client: StreamlitClient, component_id: str) -> dict[str, 
 
 
 async def _read_rates(client: StreamlitClient, result: StreamResult, deadline: float) -> None:
-    """Collect the status line's analysed fps until *deadline* (the first 3 s of a stream left out)."""
+    """Collect the details line's analysed fps until *deadline* (the first 3 s of a stream left out)."""
     settle = time.monotonic() + 3.0
     while (remaining := deadline - time.monotonic()) > 0:
         msg = ForwardMsg()
@@ -214,6 +215,7 @@ class LiveRun:
     streams_per_core: float | None
     frames_back_per_s: float
     errors: list[str]
+    thread_ms_per_s: dict[str, float] = field(default_factory=dict)  # the server's threads by name
 
     def line(self) -> str:
         capacity = f"{self.streams_per_core:.1f}" if self.streams_per_core is not None else "n/a (a stream < 10 fps)"
@@ -224,22 +226,50 @@ class LiveRun:
         )
 
 
+def thread_names(pid: int) -> dict[int, str]:
+    """The server's threads by OS thread id → Python thread name (digits dropped, so a pool counts as one),
+    from ``py-spy dump``; empty without py-spy (Python does not give its threads OS names on Linux)."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    try:
+        dump = subprocess.run([str(py_spy), "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    return {
+        int(m.group(1)): re.sub(r"[\d_-]+$", "", m.group(2)) or "?"
+        for m in re.finditer(r'^Thread (?:0x[0-9A-Fa-f]+ )?\(?(\d+)\)? ?(?:\([^)]*\))?: "([^"]*)"', dump.stdout, re.M)
+    }
+
+
+def thread_cpu(pid: int, names: dict[int, str]) -> dict[str, float]:
+    """CPU seconds so far of the process's threads, summed by *names* (a thread not in it: "other")."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            name = names.get(int(task.name), "other")
+            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 async def _run_streams(
     url: str, usernames: list[str], frames: list[np.ndarray], duration_s: float, pid: int
-) -> tuple[list[StreamResult], float, float]:
-    """Run the streams; return them with the server's CPU seconds and the wall seconds measured from 3 s after
-    the last one connected until 1 s before the first one stops (all streaming, none signalling)."""
+) -> tuple[list[StreamResult], float, float, dict[str, float]]:
+    """Run the streams; return them with the server's CPU seconds, the wall seconds measured from 3 s after
+    the last one connected until 1 s before the first one stops (all streaming, none signalling), and the
+    CPU seconds of each kind of server thread in that time."""
     results = [StreamResult(name) for name in usernames]
     tasks = [asyncio.ensure_future(live_stream(url, r, frames, duration_s)) for r in results]
     give_up = time.monotonic() + 60
     while any(r.connected_s is None and not r.errors for r in results) and time.monotonic() < give_up:
         await asyncio.sleep(0.2)
     await asyncio.sleep(3.0)
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    names = thread_names(pid)
+    cpu0, threads0, t0 = cpu_seconds(pid), thread_cpu(pid, names), time.monotonic()
     await asyncio.sleep(max(1.0, duration_s - 5.0))
-    cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    cpu, wall, threads = cpu_seconds(pid) - cpu0, time.monotonic() - t0, thread_cpu(pid, names)
     await asyncio.gather(*tasks)
-    return results, cpu, wall
+    per_thread = {name: seconds - threads0.get(name, 0.0) for name, seconds in threads.items()}
+    return results, cpu, wall, per_thread
 
 
 def run_live(mysql_server: str, counts: list[int], duration_s: float, work_dir: Path) -> list[LiveRun]:
@@ -252,7 +282,9 @@ def run_live(mysql_server: str, counts: list[int], duration_s: float, work_dir: 
         with app_server(database_url, work_dir / "data", work_dir / "streamlit.log") as (url, process):
             asyncio.run(_run_streams(url, users[:1], frames, 8.0, process.pid))  # warm-up: imports, models
             for n in counts:
-                results, cpu, elapsed = asyncio.run(_run_streams(url, users[:n], frames, duration_s, process.pid))
+                results, cpu, elapsed, threads = asyncio.run(
+                    _run_streams(url, users[:n], frames, duration_s, process.pid)
+                )
                 fps = [r.median_fps() for r in results]
                 cores = cpu / max(elapsed, 1e-9)
                 ok = all(f >= MIN_FPS for f in fps) and not any(r.errors for r in results)
@@ -268,9 +300,15 @@ def run_live(mysql_server: str, counts: list[int], duration_s: float, work_dir: 
                         streams_per_core=round(n / cores, 2) if ok and cores > 0 else None,
                         frames_back_per_s=round(sum(r.frames_back for r in results) / duration_s / n, 1),
                         errors=[f"{r.username}: {e}" for r in results for e in r.errors],
+                        thread_ms_per_s={
+                            name: round(1000 * t / max(elapsed, 1e-9), 1)
+                            for name, t in sorted(threads.items(), key=lambda kv: -kv[1])
+                            if t > 0
+                        },
                     )
                 )
                 print(runs[-1].line(), flush=True)
+                print("  server threads, CPU ms per s:", runs[-1].thread_ms_per_s, flush=True)
     return runs
 
 

@@ -33,6 +33,7 @@ from awsome_core.config import Settings
 from awsome_core.turn import TurnCredential, ice_server, mint_credential
 from awsome_core.vision.live import LiveProcessor
 from ui import live_mood
+from ui.live_media import bgr_to_frame, frame_to_bgr, use_light_vp8_encoder
 from ui.mood import live_classifier
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,10 @@ DROPPED_AGAIN = "The camera connection dropped again. Press **START** to try onc
 def get_processor() -> LiveProcessor:
     """This session's processor (created on first use; never shared with another session)."""
     if _PROCESSOR not in st.session_state:
-        st.session_state[_PROCESSOR] = LiveProcessor(live_classifier(), max_fps=ANALYSED_FPS, detect_every=DETECT_EVERY)
+        model = live_classifier()
+        st.session_state[_PROCESSOR] = LiveProcessor(
+            model, max_fps=ANALYSED_FPS, detect_every=DETECT_EVERY, alternate_flip=model.tta == "flip"
+        )
     processor: LiveProcessor = st.session_state[_PROCESSOR]
     return processor
 
@@ -78,12 +82,14 @@ def rtc_configuration(settings: Settings, user_id: int) -> dict[str, Any]:
 
 
 def frame_callbacks(processor: LiveProcessor) -> tuple[Callable[[av.VideoFrame], av.VideoFrame], Callable[[], None]]:
-    """``(video_frame_callback, on_video_ended)`` bound to *processor* by closure."""
+    """``(video_frame_callback, on_video_ended)`` bound to *processor* by closure; the video sent back is
+    encoded with :func:`ui.live_media.use_light_vp8_encoder`'s settings."""
+    use_light_vp8_encoder()
 
     def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
         # NOTE: runs in streamlit-webrtc's worker thread: no st.*, no session state, no database.
-        image = processor.process(frame.to_ndarray(format="bgr24"))
-        return av.VideoFrame.from_ndarray(image, format="bgr24")
+        # (streamlit-webrtc copies the pts and time base onto the frame returned)
+        return bgr_to_frame(processor.process(frame_to_bgr(frame)))
 
     def on_ended() -> None:
         # NOTE: worker thread too. Frees this stream's state; the shared model stays loaded.

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from awsome_core.emotions import EMOTIONS, to_probability_dict, top_emotion
-from awsome_core.vision.classifier import EmotionClassifier
+from awsome_core.vision.classifier import EmotionClassifier, TtaChoice
 from awsome_core.vision.detector import Box, detect_faces
 
 logger = logging.getLogger(__name__)
@@ -77,20 +78,28 @@ def analyze_image(
     max_faces: int = 10,
     small_faces: bool = True,
     boxes: list[Box] | None = None,
+    trusted: Sequence[Box] = (),
+    mirror: bool = False,
+    tta: TtaChoice | None = None,
 ) -> list[FaceEmotion]:
     """Detect faces (largest first, at most *max_faces*) and classify each one.
 
     :param small_faces: scan for small faces too (photos); pass ``False`` for live video frames.
     :param boxes: skip detection and classify these boxes instead.
+    :param trusted: faces confirmed on a video's previous analysed frame (see :func:`detect_faces`).
+    :param mirror: classify the faces' mirror images (live video alternates, see ``LiveProcessor``).
+    :param tta: the classifier's TTA mode for this call (None: its own).
     :return: one :class:`FaceEmotion` per face; empty when no face is found.
     """
     if boxes is None:
-        boxes = detect_faces(image_bgr, small_faces=small_faces)
+        boxes = detect_faces(image_bgr, small_faces=small_faces, trusted=trusted)
     boxes = sorted(boxes, key=lambda b: -b.area)[:max_faces]
     if not boxes:
         return []
     faces = np.stack([crop_face(image_bgr, b) for b in boxes])
-    probs = classifier.predict(faces)
+    if mirror:
+        faces = np.ascontiguousarray(faces[:, :, ::-1])
+    probs = classifier.predict(faces, tta=tta)
     logger.debug("classified %d face(s)", len(boxes))
     return [FaceEmotion(b, to_probability_dict(p)) for b, p in zip(boxes, probs, strict=True)]
 

@@ -106,7 +106,10 @@ class EmotionClassifier:
         inp, out = self._it.get_input_details()[0], self._it.get_output_details()[0]
         if tuple(int(v) for v in inp["shape"][1:]) != INPUT_SHAPE or int(out["shape"][-1]) != len(EMOTIONS):
             raise ModelError(f"The emotion model {source} has input {inp['shape']} and output {out['shape']}.")
-        self._in, self._out, self._batch = inp["index"], out["index"], 1
+        self._in, self._out = inp["index"], out["index"]
+        # the batch size the interpreter is allocated for: a list, so that with_tta's twins, which share the
+        # interpreter, share it too (a twin with its own count set 1 face into a 2-view batch: ValueError)
+        self._batch = [1]
         self._lock = threading.Lock()
 
     @classmethod
@@ -168,10 +171,10 @@ class EmotionClassifier:
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         with self._lock:
-            if len(x) != self._batch:
+            if len(x) != self._batch[0]:
                 self._it.resize_tensor_input(self._in, [len(x), *INPUT_SHAPE], strict=False)
                 self._it.allocate_tensors()
-                self._batch = len(x)
+                self._batch[0] = len(x)
             self._it.set_tensor(self._in, np.ascontiguousarray(x))
             self._it.invoke()
             out: np.ndarray = self._it.get_tensor(self._out).astype(np.float32, copy=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -252,6 +253,7 @@ def detect_faces(
     min_score: float = DEFAULT_MIN_SCORE,
     small_faces: bool = False,
     retry_rotated: bool = True,
+    trusted: Sequence[Box] = (),
     models_dir: Path = MODELS_DIR,
 ) -> list[Box]:
     """Find faces in a BGR (or grayscale) image: FER2013-framed square boxes ``(x, y, w, h)`` in its pixels,
@@ -267,11 +269,13 @@ def detect_faces(
         close-up or selfie skips them); merged, this finds faces down to about 4% of the long side (group
         photos). Leave it off for live video.
     :param retry_rotated: when nothing is found, try copies rotated by ±30° (faces rolled up to ~60°).
+    :param trusted: boxes of faces confirmed on a video's previous analysed frame; a box found on one of them
+        skips the second look (:func:`awsome_core.vision.face_check.confirm_faces`).
     :return: possibly empty list of :class:`Box`.
     """
     near, far = get_detector(NEAR_MODEL, models_dir), get_detector(FAR_MODEL, models_dir)
     boxes = face_check.confirm_faces(
-        image_bgr, _detect_upright(near, far, image_bgr, min_score, small_faces), near=near
+        image_bgr, _detect_upright(near, far, image_bgr, min_score, small_faces), near=near, trusted=trusted
     )
     if boxes or not retry_rotated:
         return boxes

@@ -17,6 +17,7 @@ Images follow :mod:`awsome_core.vision.detector`'s conventions (BGR ``uint8``, b
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 import cv2
@@ -35,6 +36,16 @@ LOOK_MIN_SCORE: Final = 0.3  # re-detections below this are not considered at al
 MIN_SCORE: Final = 0.71
 MAX_CENTRE_SHIFT: Final = 0.3  # a re-detection's centre within this share of the box side of the centre
 SIZE_RANGE: Final = (0.5, 2.0)  # and its side within this factor of the box side
+#: A box overlapping a face confirmed on the previous analysed video frame by this IoU is that face.
+TRACK_IOU: Final = 0.5
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 to 1)."""
+    ix = max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    return inter / max(1, a.area + b.area - inter)
 
 
 def second_look(image_bgr: np.ndarray, box: Box, detector: FaceDetector, context: float = CONTEXTS[0]) -> float:
@@ -56,12 +67,22 @@ def second_look(image_bgr: np.ndarray, box: Box, detector: FaceDetector, context
     return best
 
 
-def confirm_faces(image_bgr: np.ndarray, boxes: list[Box], *, near: FaceDetector) -> list[Box]:
+def confirm_faces(
+    image_bgr: np.ndarray, boxes: list[Box], *, near: FaceDetector, trusted: Sequence[Box] = ()
+) -> list[Box]:
     """The boxes of *boxes* (order kept) that a second look by *near* (the short-range detector) confirms as
-    faces (see the module docstring)."""
+    faces (see the module docstring).
+
+    :param trusted: faces confirmed a moment ago (a video's previous analysed frame): a box overlapping one
+        of them by an IoU of at least :data:`TRACK_IOU` is that face, moved a little, and is kept without a
+        second look (which costs as much as the detection itself). A box that was never confirmed is never
+        trusted, so this changes nothing for a photo or a new object in view.
+    """
     kept = []
     for box in boxes:
-        if any(second_look(image_bgr, box, near, context) >= MIN_SCORE for context in CONTEXTS):
+        if any(iou(box, t) >= TRACK_IOU for t in trusted):
+            kept.append(box)
+        elif any(second_look(image_bgr, box, near, context) >= MIN_SCORE for context in CONTEXTS):
             kept.append(box)
         else:
             logger.debug("second look rejected %s", box)

@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -97,6 +98,10 @@ class LiveProcessor:
     :param detect_every: run the face detector on one analysed frame in n only; the others classify the
         faces in the boxes of the previous analysed frame (a face moves little in 1/12 s), and any frame
         after one without a face runs the detector, so a face coming into view is found at once.
+    :param alternate_flip: classify each analysed frame in one view only, the faces and their mirror images
+        in turn, with the model's TTA off: the model runs once per face instead of twice, and the smoothed
+        reading (``tau`` spans about a dozen frames) averages both views as "flip" TTA does on every frame.
+        For a classifier that serves "flip" (``ui/live.py``).
     :param max_age: a face older than this many seconds no longer counts (boxes vanish, snapshot says none).
     :param analyze: ``analyze_image``-compatible function (tests inject slow or fake ones).
     :param clock: monotonic seconds (tests inject a fake clock).
@@ -111,6 +116,7 @@ class LiveProcessor:
         cpu_share: float = 0.5,
         max_fps: float | None = None,
         detect_every: int = 1,
+        alternate_flip: bool = False,
         max_age: float = 2.0,
         fps_window: float = 2.0,
         analyze: Analyzer = analyze_image,
@@ -122,7 +128,7 @@ class LiveProcessor:
             raise ValueError("max_fps must be positive")
         if detect_every < 1:
             raise ValueError("detect_every must be at least 1")
-        self.detect_every = detect_every
+        self.detect_every, self.alternate_flip = detect_every, alternate_flip
         self.classifier, self.max_faces, self.cpu_share, self.max_fps = classifier, max_faces, cpu_share, max_fps
         self.max_age, self.fps_window = max_age, fps_window
         self._analyze, self._clock = analyze, clock
@@ -139,6 +145,7 @@ class LiveProcessor:
         self._analysed_at: deque[float] = deque()
         self._frames_in = self._frames_analyzed = 0
         self._reused = 0  # analysed frames since the detector last ran (detect_every)
+        self._mirror = False  # the view the next analysed frame is classified in (alternate_flip)
         self._credit = 1.0  # max_fps token bucket: analyses allowed now ...
         self._credit_at: float | None = None  # ... and when it was last refilled
         self._last_face_at: float | None = None
@@ -183,12 +190,21 @@ class LiveProcessor:
 
     def _analyse(self, image_bgr: np.ndarray, start: float) -> None:
         previous = self.latest.get(max_age=self.max_age)
-        # NOTE: one analysis at a time (the _busy lock), so _reused needs no other lock.
-        reuse = previous is not None and bool(previous.faces) and self._reused < self.detect_every - 1
-        boxes = [f.box for f in previous.faces] if reuse and previous is not None else None
+        # NOTE: one analysis at a time (the _busy lock), so _reused and _mirror need no other lock.
+        known = [f.box for f in previous.faces] if previous is not None else []
+        reuse = bool(known) and self._reused < self.detect_every - 1
         self._reused = self._reused + 1 if reuse else 0
+        views: dict[str, Any] = {}
+        if self.alternate_flip:
+            views, self._mirror = {"tta": "none", "mirror": self._mirror}, not self._mirror
         faces = self._analyze(
-            image_bgr, classifier=self.classifier, max_faces=self.max_faces, small_faces=False, boxes=boxes
+            image_bgr,
+            classifier=self.classifier,
+            max_faces=self.max_faces,
+            small_faces=False,
+            boxes=known if reuse else None,
+            trusted=known,  # the faces just seen need no second look when found again (face_check)
+            **views,
         )
         end = self._clock()
         smoothed = None

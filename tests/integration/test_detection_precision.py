@@ -77,3 +77,38 @@ def test_second_look_confirms_a_rolled_face_and_keeps_order() -> None:
     assert face_check.confirm_faces(frame, [nowhere, face], near=near) == [face]
     assert is_face(face, ((320.0, 240.0, 110.0),)) == 0
     assert np.isfinite(face.score)
+
+
+def test_a_box_on_a_face_confirmed_a_frame_ago_needs_no_second_look(
+    samples: list[Sample], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Live video passes the previous frame's faces as *trusted*: the same face found again is kept without a
+    second look; a box elsewhere (the logo) is still looked at and dropped."""
+    logo = next(s for s in samples if s.name == "logo")
+    monkeypatch.setattr(face_check, "confirm_faces", lambda image, boxes, **_: boxes)
+    (box,) = detect_faces(logo.image)
+    monkeypatch.undo()
+    near = get_detector(NEAR_MODEL)
+    looks: list[Box] = []
+    real_look = face_check.second_look
+
+    def counted_look(image: np.ndarray, b: Box, *args: object, **kwargs: object) -> float:
+        looks.append(b)
+        return real_look(image, b, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(face_check, "second_look", counted_look)
+    moved = Box(box.x + box.w // 10, box.y, box.w, box.h, box.score)  # IoU ≈ 0.8 with box
+    assert face_check.confirm_faces(logo.image, [box], near=near, trusted=[moved]) == [box]
+    assert looks == []
+    far_away = Box(box.x + 2 * box.w, box.y, box.w, box.h, box.score)
+    assert face_check.confirm_faces(logo.image, [box], near=near, trusted=[far_away]) == []
+    assert looks and all(b == box for b in looks)
+    assert detect_faces(logo.image, trusted=[moved]) == [box]  # detect_faces passes them on
+    assert detect_faces(logo.image) == []
+
+
+def test_iou() -> None:
+    a = Box(0, 0, 10, 10, 1.0)
+    assert face_check.iou(a, a) == 1.0
+    assert face_check.iou(a, Box(5, 0, 10, 10, 1.0)) == pytest.approx(50 / 150)
+    assert face_check.iou(a, Box(20, 20, 10, 10, 1.0)) == 0.0

@@ -88,6 +88,18 @@ def copy_model(tmp_path: Path, **card_changes: object) -> Path:
     return tmp_path / "emotion.tflite"
 
 
+def test_twins_of_one_model_serving_other_tta_modes_can_take_turns(classifier: EmotionClassifier) -> None:
+    """The Photo page's twin ("shift": 10 views) and the Live page's ("flip": 2, or 1 a frame) share one
+    interpreter: each call must find it sized for its own batch, whichever twin ran before (a twin keeping
+    its own count once set a 1-face batch into a 2-view one: ValueError on every live frame after a photo)."""
+    rng = np.random.default_rng(3)
+    faces = rng.integers(0, 256, (1, 48, 48), dtype=np.uint8)
+    twins = {mode: classifier.with_tta(mode) for mode in ("shift", "flip", "none")}
+    expected = {mode: twin.predict(faces) for mode, twin in twins.items()}
+    for mode in ("flip", "none", "shift", "none", "flip", "shift", "none"):
+        np.testing.assert_allclose(twins[mode].predict(faces), expected[mode], atol=1e-6)
+
+
 def test_label_order_mismatch_raises_model_error(tmp_path: Path) -> None:
     swapped = ["disgust", "angry", *EMOTIONS[2:]]
     with pytest.raises(ModelError, match="labels"):

@@ -274,3 +274,43 @@ def test_the_processor_draws_the_panel_where_it_covers_no_face() -> None:
     w, h = panel_size(SHAPE)
     assert (frame[:h, x : x + w] < 120).mean() > 0.5  # the darkened panel, top-right
     assert colour_pixels(frame[:h, x:], "happy") > 200  # with happy's bar in it
+
+
+# ---------------------------------------------------------------- issue #14: the cheaper live analysis
+
+
+def test_alternate_flip_classifies_one_view_a_frame_in_turn_and_trusts_the_faces_just_seen() -> None:
+    clock = FakeClock()
+    calls: list[dict[str, object]] = []
+
+    def analyze(image: np.ndarray, **kwargs: object) -> list[FaceEmotion]:
+        calls.append(kwargs)
+        clock.now += 0.003
+        return [FaceEmotion(Box(300, 100, 120, 120), dict(HAPPY))]
+
+    processor = LiveProcessor(None, analyze=analyze, clock=clock, alternate_flip=True)
+    run_frames(processor, clock, 4)
+    assert [(c["tta"], c["mirror"]) for c in calls] == [("none", False), ("none", True)] * 2
+    assert calls[0]["trusted"] == [] and calls[1]["trusted"] == [Box(300, 100, 120, 120)]
+    plain_calls: list[dict[str, object]] = []
+    plain = LiveProcessor(None, analyze=lambda image, **kw: plain_calls.append(kw) or [], clock=clock)
+    run_frames(plain, clock, 2)
+    assert all("tta" not in c and "mirror" not in c for c in plain_calls)  # off: the classifier's own TTA
+
+
+def test_alternate_flip_reads_what_flip_tta_reads_at_half_the_model_runs(classifier) -> None:
+    """On a webcam-like clip the smoothed reading with one view a frame, alternating, is the reading with
+    both views every frame (the card's "flip"), to within a few points."""
+    frames = [astronaut_frame(200 + 4 * (i % 10)) for i in range(30)]
+    readings = {}
+    for name, model, alternate in (("flip", classifier.with_tta("flip"), False), ("alt", classifier, True)):
+        clock = FakeClock()
+        processor = LiveProcessor(model, clock=clock, alternate_flip=alternate)
+        run_frames(processor, clock, len(frames), [f.copy() for f in frames])
+        readings[name] = processor.snapshot().probabilities
+    assert readings["flip"] is not None and readings["alt"] is not None
+    assert max(abs(readings["flip"][e] - readings["alt"][e]) for e in EMOTIONS) < 0.03
+    none_clock = FakeClock()
+    one_view = LiveProcessor(classifier.with_tta("none"), clock=none_clock)
+    run_frames(one_view, none_clock, len(frames), [f.copy() for f in frames])
+    assert one_view.snapshot().probabilities != readings["alt"]  # the mirrored frames did count

@@ -1,0 +1,82 @@
+"""The Live page's frame conversions and the VP8 encoder it installs in aiortc (ui/live_media.py)."""
+
+from __future__ import annotations
+
+import fractions
+
+import av
+import cv2
+import numpy as np
+import pytest
+from aiortc import rtcrtpsender
+from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from skimage import data
+
+from ui.live_media import LightVp8Encoder, bgr_to_frame, frame_to_bgr, use_light_vp8_encoder
+
+VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+
+
+@pytest.fixture
+def image() -> np.ndarray:
+    return cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (640, 480))
+
+
+def test_frames_convert_as_pyav_would(image: np.ndarray) -> None:
+    """OpenCV's I420 conversions give PyAV's (swscale's) colours to within rounding, both ways."""
+    frame = bgr_to_frame(image)
+    assert frame.format.name == "yuv420p" and (frame.width, frame.height) == (640, 480)
+    theirs = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+    ours_bgr, their_bgr = frame_to_bgr(theirs), theirs.to_ndarray(format="bgr24")
+    assert np.abs(ours_bgr.astype(int) - their_bgr).mean() < 2
+    assert np.abs(frame.to_ndarray().astype(int) - theirs.to_ndarray()).mean() < 2
+    assert cv2.PSNR(frame_to_bgr(frame), image) > 30  # a round trip keeps the picture
+
+
+def test_odd_sized_frames_fall_back_to_pyav() -> None:
+    odd = np.full((241, 321, 3), 128, np.uint8)
+    frame = bgr_to_frame(odd)
+    assert frame.format.name == "bgr24"
+    assert frame_to_bgr(frame).shape == odd.shape
+
+
+def _encode(encoder: Vp8Encoder, image: np.ndarray, n: int = 4) -> list[bytes]:
+    """The VP8 bitstream of *n* frames of *image* with a little noise (the same noise for every encoder)."""
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        noisy = np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+        frame = bgr_to_frame(noisy)
+        frame.pts, frame.time_base = i * 6000, fractions.Fraction(1, 90000)
+        out.append(b"".join(vp8_depayload(p) for p in encoder.encode(frame)[0]))
+    return out
+
+
+def test_aiortc_senders_get_the_light_encoder_and_its_options_take_effect(image: np.ndarray) -> None:
+    use_light_vp8_encoder()
+    use_light_vp8_encoder()  # idempotent
+    encoder = rtcrtpsender.get_encoder(VP8)  # the name aiortc's RTCRtpSender looks up when a track starts
+    assert isinstance(encoder, LightVp8Encoder)
+    ours = _encode(encoder, image)
+    assert encoder.codec.is_open
+    # libvpx is deterministic: aiortc's encoder gives the same bits twice, and other bits without the denoiser
+    assert _encode(Vp8Encoder(), image) == _encode(Vp8Encoder(), image)
+    assert ours != _encode(Vp8Encoder(), image)
+    decoded = Vp8Decoder().decode(JitterFrame(data=ours[0], timestamp=0))
+    assert cv2.PSNR(frame_to_bgr(decoded[0]), image) > 25  # and what it sends is the picture
+
+
+def test_the_light_encoder_sets_its_options_on_each_context_before_it_opens() -> None:
+    encoder = LightVp8Encoder()
+    ctx = av.CodecContext.create("libvpx", "w")
+    ctx.options = {"noise-sensitivity": "4", "deadline": "realtime"}
+    encoder.codec = ctx
+    assert encoder.codec.options == {"noise-sensitivity": "0", "deadline": "realtime"}
+
+
+def test_other_codecs_keep_aiortcs_encoders() -> None:
+    use_light_vp8_encoder()
+    opus = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
+    assert type(rtcrtpsender.get_encoder(opus)).__name__ == "OpusEncoder"
