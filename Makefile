@@ -40,11 +40,16 @@ aws-synth: $(VENV)/.all-deps
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=18,20 $(BIN)/python deploy/aws/app.py
 	@echo "templates in deploy/aws/cdk.out/"
 
+# The suites without a browser run on up to 4 pytest-xdist workers (their servers and databases are per test or
+# per worker); the browser suites (e2e) after them, one at a time, with the machine to themselves: their
+# servers, Chromium and WebRTC streams are what is slow, and they are timing-sensitive under load.
+TEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
 test: $(VENV)/.all-deps $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/awsome db upgrade
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m 'not e2e' $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.all-deps
 	$(BIN)/ruff check .

@@ -8,6 +8,8 @@ same condition fails the test instead, so CI can never pass by skipping.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,36 @@ def shared_data_path(*parts: str) -> Path:
 @pytest.fixture
 def shared_data() -> Path:
     return shared_data_path()
+
+
+@pytest.fixture
+def report_figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Print a measured figure that is not asserted (a timing, a memory peak): ``report_figure("[tag] …")``.
+
+    It is written at once when the test runs in this process, and kept with the test's report, so that the
+    end of the run lists every figure under "figures" -- also for tests that pytest-xdist ran in a worker,
+    whose output is not shown.
+    """
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def report(line: str) -> None:
+        request.node.user_properties.append(("figure", line))
+        if not hasattr(request.config, "workerinput") and capture is not None:
+            with capture.global_and_fixture_disabled():
+                sys.stdout.write(f"\n{line}\n")
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    figures = [
+        f"{report.nodeid}: {value}"
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(report, "user_properties", ())
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.section("figures (printed, not asserted)")
+        for line in dict.fromkeys(figures):
+            terminalreporter.write_line(line)

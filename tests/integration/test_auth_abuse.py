@@ -8,8 +8,8 @@ messages do not tell real accounts from unknown ones; the client cap stops one a
 
 from __future__ import annotations
 
-import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -46,7 +46,7 @@ def _cost(hashed: bytes) -> int:
 
 
 def test_every_failed_attempt_costs_one_full_bcrypt_check(
-    session, checkpw_calls: list[bytes], capsys: pytest.CaptureFixture[str]
+    session, checkpw_calls: list[bytes], report_figure: Callable[[str], None]
 ) -> None:
     auth.register_user(session=session, username="alice", display_name="A", password=PASSWORD)  # cost 12
     seconds = {}
@@ -58,8 +58,8 @@ def test_every_failed_attempt_costs_one_full_bcrypt_check(
         seconds[username[:10] or "(empty)"] = time.perf_counter() - start
         assert str(refused.value) == auth.WRONG_CREDENTIALS, username
         assert len(checkpw_calls) == 1 and _cost(checkpw_calls[0]) == auth.BCRYPT_ROUNDS, username
-    with capsys.disabled():  # the figures, not asserted: timing on a shared machine is noisy
-        sys.stdout.write("\n[auth] failed sign-in: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in seconds.items()))
+    # the figures, not asserted: timing on a shared machine is noisy
+    report_figure("[auth] failed sign-in: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in seconds.items()))
 
 
 def test_lockout_cannot_be_dodged_by_case_or_spaces(session) -> None:

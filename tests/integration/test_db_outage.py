@@ -16,10 +16,9 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -134,9 +133,8 @@ def outage_db(mysql_server: tuple[URL | None, str]) -> Iterator[tuple[TcpProxy, 
             proxy.close()
 
 
-def _report(capsys: pytest.CaptureFixture[str], line: str) -> None:
-    with capsys.disabled():
-        sys.stdout.write(f"\n[outage] {line}\n")
+def _report(report_figure: Callable[[str], None], line: str) -> None:
+    report_figure(f"[outage] {line}")
 
 
 def _count(direct_url: str, sql: str) -> int:
@@ -152,7 +150,7 @@ def _count(direct_url: str, sql: str) -> int:
 
 
 def test_engine_fails_fast_while_down_and_recovers_without_a_restart(
-    outage_db, capsys: pytest.CaptureFixture[str]
+    outage_db, report_figure: Callable[[str], None]
 ) -> None:
     proxy, direct, proxied = outage_db
     engine = make_engine(proxied)
@@ -172,7 +170,7 @@ def test_engine_fails_fast_while_down_and_recovers_without_a_restart(
     start = time.monotonic()
     check_database(engine)  # the same engine: pre-ping threw the dead connections away
     _report(
-        capsys,
+        report_figure,
         f"closed port refused in {refused_s * 1000:.0f} ms; back {1000 * (time.monotonic() - start):.0f} ms after",
     )
     with maker() as session:
@@ -191,7 +189,7 @@ def test_engine_fails_fast_while_down_and_recovers_without_a_restart(
 
 
 def test_a_stuck_server_fails_within_the_read_timeout_instead_of_hanging(
-    outage_db, capsys: pytest.CaptureFixture[str]
+    outage_db, report_figure: Callable[[str], None]
 ) -> None:
     proxy, _, proxied = outage_db
     proxy.hang()  # accepts the connection, never sends the handshake
@@ -201,7 +199,7 @@ def test_a_stuck_server_fails_within_the_read_timeout_instead_of_hanging(
         check_database(engine)
     failed_s = time.monotonic() - start
     assert failed_s < 6.0
-    _report(capsys, f"stuck server (2 s read timeout) failed after {failed_s:.1f} s")
+    _report(report_figure, f"stuck server (2 s read timeout) failed after {failed_s:.1f} s")
     engine.dispose()
 
 

@@ -251,16 +251,15 @@ def _kind(error: AwsomeError) -> str:
     return type(error).__name__ + ": " + text[:40]
 
 
-def _report(capsys: pytest.CaptureFixture[str], line: str) -> None:
-    with capsys.disabled():
-        sys.stdout.write(f"\n[fuzz] {line}\n")
+def _report(report_figure: Callable[[str], None], line: str) -> None:
+    report_figure(f"[fuzz] {line}")
 
 
 # ----------------------------------------------------------------------------- properties
 
 
 def test_random_bytes_end_in_a_result_or_a_readable_error(
-    classifier: EmotionClassifier, capsys: pytest.CaptureFixture[str]
+    classifier: EmotionClassifier, report_figure: Callable[[str], None]
 ) -> None:
     outcomes = Outcomes()
     blobs = st.binary(max_size=4096) | st.builds(bytes.__add__, st.sampled_from(MAGICS), st.binary(max_size=4096))
@@ -275,11 +274,11 @@ def test_random_bytes_end_in_a_result_or_a_readable_error(
     assert len(outcomes.seconds) >= RANDOM_EXAMPLES
     assert max(outcomes.seconds) < 2.0
     assert not growth[0] > MEMORY_BUDGET_MB, f"peak memory grew {growth[0]:.0f} MB"
-    _report(capsys, outcomes.summary("random bytes") + f"; peak memory growth {growth[0]:.0f} MB")
+    _report(report_figure, outcomes.summary("random bytes") + f"; peak memory growth {growth[0]:.0f} MB")
 
 
 def test_mutated_real_pictures_end_in_a_result_or_a_readable_error(
-    classifier: EmotionClassifier, capsys: pytest.CaptureFixture[str]
+    classifier: EmotionClassifier, report_figure: Callable[[str], None]
 ) -> None:
     outcomes = Outcomes()
     operation = st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
@@ -297,7 +296,7 @@ def test_mutated_real_pictures_end_in_a_result_or_a_readable_error(
     assert outcomes.kinds["damaged"] > 0 and outcomes.kinds["faces found"] + outcomes.kinds["no face"] > 0
     assert outcomes.kinds["too many pixels"] > 0
     assert not growth[0] > MEMORY_BUDGET_MB, f"peak memory grew {growth[0]:.0f} MB"
-    _report(capsys, outcomes.summary("mutated pictures") + f"; peak memory growth {growth[0]:.0f} MB")
+    _report(report_figure, outcomes.summary("mutated pictures") + f"; peak memory growth {growth[0]:.0f} MB")
 
 
 def test_every_seed_picture_is_analysed(classifier: EmotionClassifier) -> None:
@@ -369,7 +368,7 @@ EXTREMES: dict[str, tuple[Callable[[], bytes], str]] = {
 
 
 @pytest.mark.parametrize("name", list(EXTREMES))
-def test_extreme_inputs(name: str, classifier: EmotionClassifier, capsys: pytest.CaptureFixture[str]) -> None:
+def test_extreme_inputs(name: str, classifier: EmotionClassifier, report_figure: Callable[[str], None]) -> None:
     make, expected = EXTREMES[name]
     data = make()
     outcomes = Outcomes()
@@ -385,7 +384,8 @@ def test_extreme_inputs(name: str, classifier: EmotionClassifier, capsys: pytest
     assert not growth[0] > MEMORY_BUDGET_MB, f"peak memory grew {growth[0]:.0f} MB"
     if "bomb" in name or "header" in name:
         assert seconds < 0.5 and not growth[0] > 30, "a bomb must be refused before decoding"
-    _report(capsys, f"{name} ({len(data):,} bytes): {seconds * 1000:.0f} ms, +{growth[0]:.0f} MB peak, {expected}")
+    line = f"{name} ({len(data):,} bytes): {seconds * 1000:.0f} ms, +{growth[0]:.0f} MB peak, {expected}"
+    _report(report_figure, line)
 
 
 # ----------------------------------------------------------------------------- the CLI: files, extensions
