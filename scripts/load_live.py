@@ -244,10 +244,9 @@ def thread_cpu(pid: int, names: dict[int, str]) -> dict[str, float]:
     """CPU seconds so far of the process's threads, summed by *names* (a thread not in it: "other")."""
     out: dict[str, float] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
             name = names.get(int(task.name), "other")
-            out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            out[name] = out.get(name, 0.0) + cpu_seconds(pid, int(task.name))
     return out
 
 
