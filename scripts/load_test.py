@@ -5,6 +5,7 @@ Run commands::
     .venv/bin/python scripts/load_test.py                               # 20 sessions for 60 s (AWSOME_TEST_MYSQL_URL)
     .venv/bin/python scripts/load_test.py --sessions 20 --duration 30   # CI's short mode (tests/e2e/test_load_e2e.py)
     .venv/bin/python scripts/load_test.py --mysql mysql+pymysql://root@127.0.0.1:3306/ --json load.json
+    .venv/bin/python scripts/load_test.py --sessions 100 --replicas 2 --seed-catalog   # the deployment's two replicas
 
 The script creates a throwaway MySQL database on the server (``--mysql``, default ``AWSOME_TEST_MYSQL_URL``),
 migrates it, creates one account per session, starts ``streamlit run app.py`` on a free port, and drives every
@@ -36,6 +37,13 @@ resident memory is sampled every ``--rss-every`` seconds (printed as it goes;
 ``--duration 600``). ``--count-sql`` counts the
 server's database round trips (statements by verb, pings, commits, rollbacks, new connections) through a
 ``sitecustomize`` the server loads (``scripts/sql_count/``), per stored reading.
+
+``--replicas 2`` drives the deployment's shape instead of one process: two replicas started through the
+container entrypoint behind the nginx site of ``deploy/nginx`` (``scripts/local_stack.py``), each session pinned
+to one replica by nginx's cookie (the client sends every cookie it was given, on the websocket too). One
+Streamlit process computes on one core at a time (the GIL), so this is how a host with more cores serves more
+users; the CPU figures are summed over the replicas, the memory figures are the larger replica's, and the CPU
+of each replica is printed (how evenly nginx shared the sessions).
 
 Why the websocket protocol and not 20 Chromium contexts: on this 2-core machine 20 headless Chromium pages
 (React, Plotly, Spotify iframes) compete with the server for the same cores, so the figures would measure the
@@ -150,7 +158,8 @@ class StreamlitClient:
             ws_url,
             subprotocols=["streamlit", self._xsrf],  # type: ignore[list-item]
             origin=self.base_url,  # type: ignore[arg-type]
-            additional_headers={"Cookie": f"_streamlit_xsrf={self._xsrf}"},
+            # every cookie so far: the XSRF one, and behind nginx the replica it pinned this session to
+            additional_headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in self._http.cookies)},
             max_size=64 * 1024 * 1024,
         )
         return await self.rerun("", [])
@@ -385,6 +394,8 @@ class Report:
     rss_samples_mb: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the run, MB)
     rss_growth_after_first_minute_pct: float | None = None
     sql_per_reading: dict[str, float] = field(default_factory=dict)
+    replicas: int = 1  # server processes (2: the deployment's replicas behind nginx; CPU summed, memory the larger)
+    server_cpu_s_each: list[float] = field(default_factory=list)  # per server process: how the load was shared
 
     def last_line(self) -> str:
         """The one-line figure the issue asks for (``load: p50 … p95 … readings/s … cpu_ms_per_reading …``)."""
@@ -394,6 +405,7 @@ class Report:
             f"readings/s {self.readings_per_s:.2f} cpu_ms_per_reading {self.server_cpu_ms_per_reading:.0f} "
             f"analysis_core_ms {self.analysis_core_ms:.1f} overhead_ratio {self.overhead_ratio:.1f} "
             f"peak_mb {peak} errors {len(self.errors)} sessions {self.sessions}"
+            + (f" replicas {self.replicas}" if self.replicas > 1 else "")
         )
 
     def summary(self) -> str:
@@ -511,6 +523,40 @@ def app_server(
         stop_process(process)
 
 
+@dataclass
+class Servers:
+    """What the sessions drive: *url*, served by the processes *pids*; *warm_urls* reach each one directly."""
+
+    url: str
+    pids: list[int]
+    warm_urls: list[str]
+    log: Callable[[], str]
+
+
+@contextlib.contextmanager
+def servers(database_url: str, work_dir: Path, sql_count_file: Path | None, replicas: int) -> Iterator[Servers]:
+    """One ``streamlit run`` (:func:`app_server`), or with *replicas* = 2 the deployment's two replicas behind
+    nginx (``scripts/local_stack.py``: the container entrypoint, the sticky-cookie nginx site)."""
+    if replicas == 1:
+        log = work_dir / "streamlit.log"
+        with app_server(database_url, work_dir / "data", log, sql_count_file) as (url, process):
+            yield Servers(url, [process.pid], [url], lambda: log.read_text(errors="replace"))
+        return
+    if replicas != 2 or sql_count_file is not None:
+        raise ValueError("--replicas is 1 or 2, and --count-sql needs one server")
+    from scripts.local_stack import LocalStack
+
+    extra = {"AWSOME_LOG_LEVEL": "WARNING", "AWSOME_COOKIE_KEY": "load-test-cookie-key-" + uuid.uuid4().hex}
+    stack = LocalStack(
+        database_url, work_dir / "stack", listen_port=_free_port(), replica_ports=(_free_port(), _free_port()),
+        extra_env=extra,
+    )  # fmt: skip
+    with stack:
+        members = list(stack.replicas.values())
+        pids = [r.process.pid for r in members if r.process is not None]
+        yield Servers(stack.url, pids, [r.url for r in members], lambda: stack.logs(tail_chars=1_000_000))
+
+
 def peak_rss_mb(pid: int) -> float | None:
     """The process's peak resident set size (``VmHWM``), Linux only."""
     with contextlib.suppress(OSError, StopIteration):
@@ -536,17 +582,18 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
 
 
 class RssSampler(threading.Thread):
-    """Samples the server's RSS every *every_s* seconds (and prints each sample) until stopped."""
+    """Samples the server's RSS every *every_s* seconds (and prints each sample) until stopped; with several
+    server processes, the largest one's."""
 
-    def __init__(self, pid: int, every_s: float) -> None:
+    def __init__(self, pids: list[int], every_s: float) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every_s, self.samples = pid, every_s, list[tuple[float, float]]()
+        self.pids, self.every_s, self.samples = pids, every_s, list[tuple[float, float]]()
         self._stop_event = threading.Event()
         self._start = time.monotonic()
 
     def run(self) -> None:
         while not self._stop_event.wait(self.every_s):
-            mb = rss_mb(self.pid)
+            mb = max((m for m in map(rss_mb, self.pids) if m is not None), default=None)
             if mb is not None:
                 t = time.monotonic() - self._start
                 self.samples.append((round(t, 1), round(mb, 1)))
@@ -613,13 +660,14 @@ def run_load(
     count_sql: bool = False,
     server_log_copy: Path | None = None,
     seed_catalog: bool = False,
-    on_started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    on_started: Callable[[int], None] | None = None,
     full_reruns: bool = False,
+    replicas: int = 1,
 ) -> Report:
     """The whole run: throwaway database, accounts, server, sessions, counts. Never raises for app errors.
 
-    *on_started* is called with the server process once it answers, just before the sessions start (the
-    profiler attaches there).
+    *on_started* is called with the (first) server process's pid once it answers, just before the sessions
+    start (the profiler attaches there).
     """
     from awsome_core.storage.db import upgrade_database
 
@@ -629,30 +677,34 @@ def run_load(
         upgrade_database(database_url)
         if seed_catalog:
             _seed_catalog(database_url)
-        usernames = create_users(database_url, sessions + 1)
-        warm_user, usernames = usernames[-1], usernames[:-1]
-        with app_server(database_url, work_dir / "data", work_dir / "streamlit.log", sql_file) as (url, process):
-            # One user's round (sign-in, Photo, analysis, confirm, History) first: the first script runs import
-            # the UI's modules and load the models, which is start-up, not what a reading costs.
-            warm = asyncio.run(warm_up(url, warm_user))
+        usernames = create_users(database_url, sessions + replicas)
+        warm_users, usernames = usernames[sessions:], usernames[:sessions]
+        with servers(database_url, work_dir, sql_file, replicas) as target:
+            # One user's round (sign-in, Photo, analysis, confirm, History) on each server process first: the
+            # first script runs import the UI's modules and load the models, which is start-up, not what a
+            # reading costs.
+            warm = [asyncio.run(warm_up(url, user)) for url, user in zip(target.warm_urls, warm_users, strict=True)]
             if on_started is not None:
-                on_started(process)
-            sampler = RssSampler(process.pid, rss_every_s)
+                on_started(target.pids[0])
+            sampler = RssSampler(target.pids, rss_every_s)
             sql_before = _read_sql_counts(sql_file)
-            cpu_before, started = cpu_seconds(process.pid), time.monotonic()
+            cpu_before, started = [cpu_seconds(pid) for pid in target.pids], time.monotonic()
             sampler.start()
-            results = asyncio.run(drive(url, usernames, duration_s, think_s, full_reruns=full_reruns))
-            elapsed, cpu_used = time.monotonic() - started, cpu_seconds(process.pid) - cpu_before
+            results = asyncio.run(drive(target.url, usernames, duration_s, think_s, full_reruns=full_reruns))
+            elapsed = time.monotonic() - started
+            cpu_each = [cpu_seconds(pid) - before for pid, before in zip(target.pids, cpu_before, strict=True)]
+            cpu_used = sum(cpu_each)
             sampler.stop()
             time.sleep(2.5 if sql_file else 0)  # the server writes its counts every 2 s
             sql_after = _read_sql_counts(sql_file)
-            peak = peak_rss_mb(process.pid)
-            server_log = (work_dir / "streamlit.log").read_text(errors="replace")
+            peak = max((m for m in map(peak_rss_mb, target.pids) if m is not None), default=None)
+            server_log = target.log()
             if server_log_copy is not None:
                 server_log_copy.write_text(server_log)
         counts, duplicates = stored_counts(database_url)
-        counts.pop(warm_user, None)
-    errors = [f"{r.username}: {e}" for r in [warm, *results] for e in r.errors]
+        for user in warm_users:
+            counts.pop(user, None)
+    errors = [f"{r.username}: {e}" for r in [*warm, *results] for e in r.errors]
     errors += [f"server log: {line}" for line in server_log.splitlines() if "Traceback" in line or " ERROR " in line]
     mismatched = [r.username for r in results if counts.get(r.username, 0) != r.confirmed]
     analyses = [t for r in results for t in r.analyses]
@@ -685,6 +737,8 @@ def run_load(
         overhead_ratio=round(1000 * cpu_used / stored / core_ms, 2) if stored else nan,
         rss_samples_mb=sampler.samples,
         rss_growth_after_first_minute_pct=growth_after_first_minute(sampler.samples),
+        replicas=replicas,
+        server_cpu_s_each=[round(c, 2) for c in cpu_each],
         sql_per_reading={
             k: round((sql_after.get(k, 0) - sql_before.get(k, 0)) / stored, 2) for k in sql_after if stored
         },
@@ -702,6 +756,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count-sql", action="store_true", help="count the server's database round trips")
     parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     parser.add_argument("--seed-catalog", action="store_true", help="import the music catalog before the run")
+    parser.add_argument(
+        "--replicas", type=int, choices=(1, 2), default=1,
+        help="server processes: 2 runs the deployment's two replicas behind nginx (scripts/local_stack.py)",
+    )  # fmt: skip
     parser.add_argument(
         "--full-reruns", action="store_true", help="Confirm reruns the whole page (default: its fragment, as a browser)"
     )
@@ -721,6 +779,7 @@ def main(argv: list[str] | None = None) -> int:
             server_log_copy=args.server_log,
             seed_catalog=args.seed_catalog,
             full_reruns=args.full_reruns,
+            replicas=args.replicas,
         )
     print(report.summary())
     for error in report.errors[:20]:
@@ -729,6 +788,8 @@ def main(argv: list[str] | None = None) -> int:
         print("database round trips per reading: " + ", ".join(f"{k} {v}" for k, v in report.sql_per_reading.items()))
     if report.rss_growth_after_first_minute_pct is not None:
         print(f"rss growth after the first minute: {report.rss_growth_after_first_minute_pct:+.1f}%")
+    if report.replicas > 1:
+        print("server CPU seconds by replica: " + ", ".join(f"{c:.1f}" for c in report.server_cpu_s_each))
     if args.json:
         args.json.write_text(json.dumps(asdict(report), indent=2))
     print(report.last_line())

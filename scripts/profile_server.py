@@ -122,8 +122,8 @@ def profile(args: argparse.Namespace, work_dir: Path) -> tuple[Report, str]:
     raw_path = work_dir / "profile.txt"
     spies: list[subprocess.Popen[bytes]] = []
 
-    def attach(server: subprocess.Popen[bytes]) -> None:
-        command = [py_spy, "record", "--pid", str(server.pid), "--format", "raw", "--function", "--nonblocking"]
+    def attach(pid: int) -> None:
+        command = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--function", "--nonblocking"]
         command += ["--rate", str(args.rate), "--output", str(raw_path), "--duration", str(int(args.duration) + 5)]
         if args.gil:
             command.append("--gil")
