@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, Literal, cast
 
@@ -163,12 +163,22 @@ def count_tracks(*, session: Session, exclude_sources: Iterable[str] = ()) -> in
     return int(session.execute(query).scalar_one())
 
 
+def tracks_by_source(*, session: Session) -> dict[str, int]:
+    """The catalog's track count per ``source``, in one statement (a scan of the table: the catalog index
+    keeps the result, ``CatalogIndex.tracks_by_source``, so that a recommendation does not pay it)."""
+    rows = session.execute(select(_TABLE.c.source, func.count()).group_by(_TABLE.c.source))
+    return {str(source): int(n) for source, n in rows}  # source is NOT NULL
+
+
+def size_of(by_source: Mapping[str, int], threshold: int = SMALL_CATALOG_TRACKS) -> tuple[int, bool]:
+    """``(tracks in the catalog, catalog_is_small)`` from its count per source (:func:`tracks_by_source`)."""
+    others = sum(n for source, n in by_source.items() if source not in STARTER_SOURCES)
+    return sum(by_source.values()), others < threshold
+
+
 def catalog_size(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> tuple[int, bool]:
     """``(tracks in the catalog, catalog_is_small)`` in one statement (a count per source)."""
-    by_source = session.execute(select(_TABLE.c.source, func.count()).group_by(_TABLE.c.source)).all()
-    total = sum(int(n) for _, n in by_source)
-    others = sum(int(n) for source, n in by_source if source not in STARTER_SOURCES)  # source is NOT NULL
-    return total, others < threshold
+    return size_of(tracks_by_source(session=session), threshold)
 
 
 def catalog_is_small(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> bool:

@@ -2,9 +2,12 @@
 
 The recommender never loads 114,000 ORM objects per call: it ranks on these arrays and then loads the
 few tracks it picked. The snapshot is cached per engine (thread-safe, shared by all sessions of the
-process; it holds no user data) and rebuilt when the catalog's ``(count, max id)`` or this process's
-write counter (:func:`~awsome_core.music.catalog.mark_catalog_changed`) change, or after
-:data:`CACHE_TTL_S` seconds -- so edits made by another process show up within that time.
+process; it holds no user data) and rebuilt when the catalog's largest track id or this process's write
+counter (:func:`~awsome_core.music.catalog.mark_catalog_changed`) change, or after :data:`CACHE_TTL_S`
+seconds -- so edits made by another process show up within that time. The check is ``max(id)``, an index
+lookup, and no ``count(*)``: InnoDB counts by scanning an index (10 ms a call at 114,000 tracks), and only
+an import changes the catalog (it inserts, so the largest id grows; updates bump the write counter); a
+track deleted by hand is noticed when it is picked (the recommender then clears this cache) or at the TTL.
 
 The hand-written songs of old installs (estimated features, no Spotify id) are left out once the catalog
 holds at least :data:`STARTER_CUTOFF` other tracks. ``estimated`` marks tracks whose valence/energy come
@@ -20,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
 import numpy as np
@@ -29,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import awsome_core.music.features as features
-from awsome_core.music.catalog import PLAYLIST_SOURCE_PREFIX, catalog_generation
+from awsome_core.music.catalog import PLAYLIST_SOURCE_PREFIX, catalog_generation, tracks_by_source
 from awsome_core.music.starter import LEGACY_STARTER_SOURCE
 from awsome_core.storage.models import Track
 
@@ -54,7 +57,7 @@ class CatalogIndex:
     Artists are stored CSR-style: track ``i`` has codes ``artist_codes[artist_ptr[i]:artist_ptr[i+1]]``.
     """
 
-    key: tuple[int, int, int]
+    key: tuple[int, int]
     loaded_at: float
     ids: np.ndarray
     valence: np.ndarray
@@ -73,6 +76,7 @@ class CatalogIndex:
     artist_track: np.ndarray
     artist_lookup: dict[str, int]
     genre_lookup: dict[str, int]
+    tracks_by_source: dict[str, int] = field(default_factory=dict)  # every track, rankable or not, when built
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -112,10 +116,8 @@ def load_catalog_index(*, session: Session) -> CatalogIndex:
     """Return the cached index for *session*'s engine, rebuilding it if the catalog changed."""
     bind: Any = session.get_bind()
     engine: Engine = getattr(bind, "engine", bind)
-    # NOTE: two queries: SQLite answers count(*) and max(id) fast apart, but not together (13 ms)
-    count = session.execute(select(func.count()).select_from(_TABLE)).scalar_one()
     max_id = session.execute(select(func.max(_TABLE.c.id))).scalar_one()
-    key = (int(count), int(max_id or 0), catalog_generation())
+    key = (int(max_id or 0), catalog_generation())
     with _LOCK:
         cached = _CACHE.get(engine)
         if cached is not None and cached.key == key and time.monotonic() - cached.loaded_at < CACHE_TTL_S:
@@ -132,7 +134,7 @@ def clear_catalog_index_cache() -> None:
         _CACHE.clear()
 
 
-def _build_index(session: Session, key: tuple[int, int, int]) -> CatalogIndex:
+def _build_index(session: Session, key: tuple[int, int]) -> CatalogIndex:
     started = time.perf_counter()
     c = _TABLE.c
     query = (
@@ -184,6 +186,7 @@ def _build_index(session: Session, key: tuple[int, int, int]) -> CatalogIndex:
         artist_track=np.repeat(np.arange(n, dtype=np.int64), np.diff(artist_ptr)),
         artist_lookup=artist_lookup,
         genre_lookup=genre_lookup,
+        tracks_by_source=tracks_by_source(session=session),
     )
     logger.info("catalog index: %d tracks in %.0f ms", len(index), 1000 * (time.perf_counter() - started))
     return index

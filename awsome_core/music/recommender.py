@@ -133,12 +133,15 @@ def recommend_tracks(
     n: int = 10,
     seed: int = 0,
     now: datetime | None = None,
+    index: CatalogIndex | None = None,
 ) -> list[RecommendedTrack]:
     """Recommend up to *n* tracks for the mood given by 7 emotion *probabilities*.
 
     :param probabilities: ``{emotion: p}`` or 7 values in FER2013 order (see :mod:`awsome_core.emotions`).
     :param strategy: one of :data:`STRATEGIES`; None picks :func:`default_strategy`.
     :param now: timezone-aware "now" for the recently-recommended window (default: current UTC time).
+    :param index: the catalog index to rank from, as :func:`rankable_index` returned it in this session
+        (default: looked up here).
     :return: picks in list order, fewer than *n* only for a tiny catalog. An empty catalog first gets the
         packaged starter catalog (committed). Nothing else is stored: the caller records what it shows.
     """
@@ -149,7 +152,7 @@ def recommend_tracks(
     if not 1 <= n <= 100:
         raise ValueError(f"n must be between 1 and 100, not {n}")
     targets = plan_targets(mood_point(probs), strategy, n)
-    index = _rankable_index(session)
+    index = index if index is not None else rankable_index(session)
     prefs = _load_preferences(session, user_id, now or datetime.now(UTC))
     liked_artist = index.mask_artists(prefs.liked_artists)
     liked_genre = index.mask_genres(prefs.liked_genres)
@@ -178,7 +181,9 @@ def recommend_tracks(
     return results
 
 
-def _rankable_index(session: Session) -> CatalogIndex:
+def rankable_index(session: Session) -> CatalogIndex:
+    """The catalog index (cached, checked against the catalog with two cheap queries); an empty catalog first
+    gets the packaged starter catalog (committed)."""
     index = load_catalog_index(session=session)
     if len(index) == 0 and ensure_starter_catalog(session=session):
         index = load_catalog_index(session=session)

@@ -14,9 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from awsome_core.emotions import EMOTIONS, one_hot
 from awsome_core.errors import InvalidInput, NotFound
-from awsome_core.music.catalog import catalog_size
+from awsome_core.music.catalog import size_of
 from awsome_core.music.embed import embed_url, search_url, track_url
-from awsome_core.music.recommender import STRATEGIES, RecommendedTrack, default_strategy, recommend_tracks
+from awsome_core.music.recommender import (
+    STRATEGIES,
+    RecommendedTrack,
+    default_strategy,
+    rankable_index,
+    recommend_tracks,
+)
 from awsome_core.storage import repository
 from awsome_core.storage.db import session_scope
 from awsome_core.storage.models import MoodEvent, Track
@@ -158,12 +164,14 @@ def _rank_and_record(
     seed: int,
 ) -> Recommendations:
     chosen = strategy or default_strategy(probabilities)
+    index = rankable_index(session)  # its count per source sizes the catalog below, without another scan
     ranked = recommend_tracks(
-        session=session, user_id=user_id, probabilities=probabilities, strategy=chosen, n=count, seed=seed
-    )
+        session=session, user_id=user_id, probabilities=probabilities, strategy=chosen, n=count, seed=seed,
+        index=index,
+    )  # fmt: skip
     items = [RecommendationItem(r.track.id, chosen, r.rank, r.explanation) for r in ranked]
     stored = repository.add_recommendations(session=session, user_id=user_id, mood_event_id=event_id, items=items)
-    total, small = catalog_size(session=session)
+    total, small = size_of(index.tracks_by_source)
     result = [_item(r, s.id) for r, s in zip(ranked, stored, strict=True)]
     session.commit()
     emotion = max(probabilities, key=lambda e: probabilities[e])
