@@ -37,6 +37,7 @@ from awsome_core.services.readings import save_reading  # noqa: E402
 from awsome_core.services.recommendations import recommend_for_reading  # noqa: E402
 from awsome_core.storage.db import make_engine, make_sessionmaker, temporary_mysql_database, upgrade_database  # noqa: E402
 from awsome_core.storage.models import Track  # noqa: E402
+from scripts.load_test import PASSWORD  # noqa: E402
 
 logger = logging.getLogger("awsome.bench_recommend")
 HAPPY = {"angry": 0.05, "disgust": 0.01, "fear": 0.04, "happy": 0.7, "sad": 0.05, "surprise": 0.05, "neutral": 0.1}
@@ -73,7 +74,7 @@ def bench(url: str, readings: int) -> list[float]:
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     with sessions() as session:
-        user = auth.register_user(session=session, username="bench", display_name="Bench", password="rank-and-record-1",
+        user = auth.register_user(session=session, username="bench", display_name="Bench", password=PASSWORD,
                                   rounds=4)  # fmt: skip
     times = []
     for i in range(readings + 3):
