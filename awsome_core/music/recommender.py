@@ -182,7 +182,7 @@ def recommend_tracks(
 
 
 def rankable_index(session: Session) -> CatalogIndex:
-    """The catalog index (cached, checked against the catalog with two cheap queries); an empty catalog first
+    """The catalog index (cached, checked against the catalog with one cheap query); an empty catalog first
     gets the packaged starter catalog (committed)."""
     index = load_catalog_index(session=session)
     if len(index) == 0 and ensure_starter_catalog(session=session):
