@@ -137,6 +137,12 @@ class PageRun:
         return next((p.body for k, p in self.elements if k == "metric" and p.label == label), None)
 
 
+def cookie_header(jar: requests.cookies.RequestsCookieJar) -> str:
+    """Every cookie the session was given, as a ``Cookie`` header: Streamlit's XSRF cookie, and behind nginx
+    the replica cookie that pins the websocket to the replica holding the session's uploads."""
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
 class StreamlitClient:
     """One browser session, spoken over Streamlit's websocket protocol. Not thread-safe (one per task)."""
 
@@ -158,8 +164,7 @@ class StreamlitClient:
             ws_url,
             subprotocols=["streamlit", self._xsrf],  # type: ignore[list-item]
             origin=self.base_url,  # type: ignore[arg-type]
-            # every cookie so far: the XSRF one, and behind nginx the replica it pinned this session to
-            additional_headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in self._http.cookies)},
+            additional_headers={"Cookie": cookie_header(self._http.cookies)},
             max_size=64 * 1024 * 1024,
         )
         return await self.rerun("", [])
