@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from awsome_core.music.layouts import parse_catalog_csv
 from awsome_core.music.records import RECORD_FIELDS, CatalogStats, ImportReport, Progress, TrackRecord
-from awsome_core.storage.models import Track
+from awsome_core.storage.models import Track, utcnow
 
 __all__ = ["CatalogStats", "ImportReport", "Progress", "TrackRecord"]  # re-exported for callers of this module
 
@@ -119,8 +119,8 @@ def _upsert_batch(session: Session, batch: Sequence[TrackRecord], prefer: str) -
         statement = (
             update(_TABLE)
             .where(_TABLE.c.spotify_id == bindparam("b_spotify_id"))
-            .values({name: bindparam(name) for name in _UPDATABLE})
-        )
+            .values({**{name: bindparam(name) for name in _UPDATABLE}, "updated_at": utcnow()})
+        )  # updated_at: what another replica's catalog index sees of an update in place (index.py)
         session.execute(statement, changes)
     return len(new_rows), len(changes), len(batch) - len(new_rows) - len(changes)
 

@@ -169,7 +169,10 @@ class Track(Base):
     """A catalog track. ``spotify_id`` is None for starter tracks written by us (rendered as a search link)."""
 
     __tablename__ = "tracks"
-    __table_args__ = (Index("ix_tracks_valence_energy", "valence", "energy"),)
+    __table_args__ = (
+        Index("ix_tracks_valence_energy", "valence", "energy"),
+        Index("ix_tracks_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     spotify_id: Mapped[str | None] = mapped_column(String(22), unique=True, nullable=True)
@@ -192,6 +195,9 @@ class Track(Base):
     tempo: Mapped[float | None] = mapped_column(Double, nullable=True)
     source: Mapped[str] = mapped_column(String(64))  # e.g. "starter", "spotify_tracks_dataset", "data_moods"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When an import last wrote the row (None: not since migration 0003). Indexed: the recommender's catalog
+    # index checks max(updated_at) to see another replica's import (awsome_core/music/index.py).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=utcnow)
 
 
 class Recommendation(Base):
