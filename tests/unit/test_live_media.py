@@ -80,3 +80,29 @@ def test_other_codecs_keep_aiortcs_encoders() -> None:
     use_light_vp8_encoder()
     opus = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
     assert type(rtcrtpsender.get_encoder(opus)).__name__ == "OpusEncoder"
+
+
+def test_a_rising_bitrate_estimate_opens_three_new_contexts_not_a_dozen(image: np.ndarray) -> None:
+    """The receiver's estimate climbs about 4% a step for the first 20 s (the ramp below was recorded from a
+    load_live stream); aiortc reopens its encoder, with a keyframe, on every 10% of it. The light encoder
+    steps up by BITRATE_STEP; a falling estimate is still followed at once."""
+    ramp = [int(500_000 * 1.04**i) for i in range(40)]  # 500 kbps → 2.3 Mbps, aiortc clamps at 1.5
+    opened = {}
+    for cls in (Vp8Encoder, LightVp8Encoder):
+        encoder, contexts, last = cls(), 0, None
+        for i, estimate in enumerate(ramp):
+            encoder.target_bitrate = estimate
+            frame = bgr_to_frame(image)
+            frame.pts, frame.time_base = i * 6000, fractions.Fraction(1, 90000)
+            encoder.encode(frame)
+            contexts += encoder.codec is not last
+            last = encoder.codec
+        opened[cls.__name__] = contexts
+        assert encoder.target_bitrate == 1_500_000  # both end at aiortc's maximum
+    assert opened["LightVp8Encoder"] == 4 and opened["Vp8Encoder"] >= 8, opened  # the first + 3 steps
+    light = LightVp8Encoder()
+    light.target_bitrate = 800_000
+    light.target_bitrate = 700_000  # congestion: followed
+    assert light.target_bitrate == 700_000
+    light.target_bitrate = 750_000  # a small rise: not yet
+    assert light.target_bitrate == 700_000
