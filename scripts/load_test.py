@@ -586,6 +586,11 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def largest(measure: Callable[[int], float | None], pids: list[int]) -> float | None:
+    """The largest of *measure* over *pids* (the larger replica's memory), None if none could be read."""
+    return max((m for m in map(measure, pids) if m is not None), default=None)
+
+
 class RssSampler(threading.Thread):
     """Samples the server's RSS every *every_s* seconds (and prints each sample) until stopped; with several
     server processes, the largest one's."""
@@ -598,7 +603,7 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(self.every_s):
-            mb = max((m for m in map(rss_mb, self.pids) if m is not None), default=None)
+            mb = largest(rss_mb, self.pids)
             if mb is not None:
                 t = time.monotonic() - self._start
                 self.samples.append((round(t, 1), round(mb, 1)))
@@ -702,7 +707,7 @@ def run_load(
             sampler.stop()
             time.sleep(2.5 if sql_file else 0)  # the server writes its counts every 2 s
             sql_after = _read_sql_counts(sql_file)
-            peak = max((m for m in map(peak_rss_mb, target.pids) if m is not None), default=None)
+            peak = largest(peak_rss_mb, target.pids)
             server_log = target.log()
             if server_log_copy is not None:
                 server_log_copy.write_text(server_log)

@@ -176,11 +176,6 @@ def size_of(by_source: Mapping[str, int], threshold: int = SMALL_CATALOG_TRACKS)
     return sum(by_source.values()), others < threshold
 
 
-def catalog_size(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> tuple[int, bool]:
-    """``(tracks in the catalog, catalog_is_small)`` in one statement (a count per source)."""
-    return size_of(tracks_by_source(session=session), threshold)
-
-
 def catalog_is_small(*, session: Session, threshold: int = SMALL_CATALOG_TRACKS) -> bool:
     """True when the catalog (starter catalogs aside) has fewer than *threshold* tracks: offer the download."""
     return count_tracks(session=session, exclude_sources=STARTER_SOURCES) < threshold
