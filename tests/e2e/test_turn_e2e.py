@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from awsome_core.turn import mint_credential, sign_username
 from tests.conftest import PROJECT_ROOT, skip_or_fail
 from tests.e2e import webrtc
 from tests.e2e.conftest import free_port, start_app
-from tests.e2e.test_live_e2e import FIRST_BOX_WITHIN_S, LiveRun, open_live_page, wait_for_happy_box
+from tests.e2e.test_live_e2e import FIRST_BOX_WITHIN_S, LiveRun, open_live_page, press_start, wait_for_happy_box
 
 pytestmark = pytest.mark.slow
 
@@ -238,8 +239,8 @@ def test_live_page_streams_through_the_turn_relay_with_a_session_credential(rela
 
     run.browser.new_context = new_context
     page = open_live_page(run, "relayuser")
-    page.frame_locator(webrtc.IFRAME).get_by_role("button", name="START").click()
-    t_click = time.monotonic()
+    clicks, t_click = press_start(page)
+    sys.stderr.write(f"\n[turn] START clicks: {clicks}\n")
     wait_for_happy_box(page, t_click, FIRST_BOX_WITHIN_S * 2)
 
     frame = page.frame(url=re.compile(webrtc.COMPONENT_URL))
