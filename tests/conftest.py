@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("figures (printed, not asserted)")
         for line in dict.fromkeys(figures):
             terminalreporter.write_line(line)
+
+
+def music_cards(at: Any) -> list[dict[str, Any]]:
+    """The music cards an AppTest run drew (ui/music_cards.py's data, in list order): AppTest sees the
+    custom component as an element it cannot press, so tests read what it was given."""
+    import json
+
+    return [
+        card
+        for node in at.get("bidi_component")
+        if node.proto.component_name == "awsome_music_cards"
+        for card in json.loads(node.proto.json)["cards"]
+    ]

@@ -1,10 +1,10 @@
 """Recommendations for a stored reading: strategy choice, track cards with a Spotify player, like/dislike.
 
 The whole block is a fragment (``st.fragment``): a vote or another strategy reruns only it, not the page.
-A card is complete without its player: title, artists, the explanation and an "Open in Spotify" link are
-plain Streamlit text; the player (``st.iframe`` of the embed URL, compact 80 px) comes after them, so where
-open.spotify.com cannot load the card still reads and links. Votes sit beside the title in a horizontal
-container, so they stay on the title's line on a phone. Icons are Material symbols (no emoji font needed).
+The cards are one element (:mod:`ui.music_cards`). A card is complete without its player: title, artists,
+the explanation and an "Open in Spotify" link come first; the player (Spotify's compact embed) after them,
+so where open.spotify.com cannot load the card still reads and links. Votes sit beside the title, and stay
+on its line on a phone.
 """
 
 from __future__ import annotations
@@ -15,24 +15,18 @@ from collections.abc import Mapping
 import streamlit as st
 
 from awsome_core.music.catalog import SMALL_CATALOG_TRACKS
-from awsome_core.music.embed import display_artists
 from awsome_core.music.recommender import STRATEGIES, default_strategy
 from awsome_core.services import recommendations
 from awsome_core.services.recommendations import Recommendations, RecommendedItem
-from awsome_core.text import escape_markdown
+from ui.music_cards import show_cards, take_vote
 from ui.runtime import get_sessionmaker, show_errors
 
 logger = logging.getLogger(__name__)
 
 STRATEGY_LABELS = {"match": "Match my mood", "lift": "Lift me up", "calm": "Calm me down", "energize": "Energize me"}
-PLAYER_HEIGHT = 80  # Spotify's compact embed: title, artist and the play button in one row
 _VOTES = "_music_votes"  # session key: {(event_id, track_id): value just set}, for the confirmation line
+_FAILED_VOTES = "_music_failed_votes"  # session key: votes not saved so far (the cards are drawn again)
 _KEPT_READINGS = 4  # readings whose lists (and votes) a session remembers, newest first
-CONFIRMATIONS = {
-    1: ":material/check_circle: Liked: more like this next time.",
-    -1: ":material/block: Disliked: it won't be suggested again.",
-    0: ":material/undo: Vote removed.",
-}
 
 
 def _picks(user_id: int, event_id: int, strategy: str) -> tuple[Recommendations, bool]:
@@ -68,8 +62,8 @@ def _forget_old_readings(cache: dict[tuple[int, str], Recommendations]) -> None:
     for key in [k for k in cache if k[0] not in events]:
         del cache[key]
     votes: dict[tuple[int, int], int] = st.session_state.get(_VOTES) or {}
-    for key in [k for k in votes if k[0] not in events]:
-        del votes[key]
+    for vote in [k for k in votes if k[0] not in events]:
+        del votes[vote]
 
 
 def show_recommendations(*, user_id: int, event_id: int, probabilities: Mapping[str, float]) -> None:
@@ -96,12 +90,21 @@ def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[s
             st.info("The music catalog is empty. An admin can import one on the About page.")
             return
         _catalog_note(picks.catalog_tracks)
+        votes: dict[tuple[int, int], int] = st.session_state.setdefault(_VOTES, {})
+        failed: int = st.session_state.get(_FAILED_VOTES, 0)
+        if (vote := take_vote(event_id, picks.items)) is not None:
+            by_track = {pick.track_id: pick for pick in picks.items}
+            stored = _vote(user_id, by_track[vote[0]], vote[1])  # a warning above the cards when not saved
+            if stored is None:
+                failed = st.session_state[_FAILED_VOTES] = failed + 1
+            else:
+                votes[(event_id, vote[0])] = stored
         if fresh:  # ranked in this run: the votes read with it are current
             feedback = {pick.track_id: pick.feedback for pick in picks.items}
         else:  # a vote, here or on another page, may have changed since
             feedback = recommendations.get_feedback(sessions=get_sessionmaker(), user_id=user_id)
-        for pick in picks.items:
-            _render_pick(user_id, event_id, pick, feedback.get(pick.track_id, 0))
+        confirmed = {track: value for (event, track), value in votes.items() if event == event_id}
+        show_cards(event_id, picks.items, feedback, confirmed, attempt=failed)
 
 
 def _catalog_note(total: int) -> None:
@@ -112,50 +115,6 @@ def _catalog_note(total: int) -> None:
             "added on the About page."
         )
         st.page_link("app_pages/about.py", label="Music catalog", icon=":material/library_music:")
-
-
-def _render_pick(user_id: int, event_id: int, pick: RecommendedItem, current: int) -> None:
-    votes: dict[tuple[int, int], int] = st.session_state.setdefault(_VOTES, {})
-    key = f"{event_id}-{pick.track_id}"
-    with st.container(border=True, key=f"track-{key}"):
-        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            title = escape_markdown(pick.title or "Unknown title")
-            artists = escape_markdown(display_artists(pick.artists) or "Unknown artist")
-            st.markdown(f"**{title}**  \n{artists}", width="stretch")
-            like = st.button(
-                ":material/thumb_up:",
-                key=f"like-{key}",
-                type="primary" if current > 0 else "secondary",
-                help="Like: more like this",
-            )
-            dislike = st.button(
-                ":material/thumb_down:",
-                key=f"dislike-{key}",
-                type="primary" if current < 0 else "secondary",
-                help="Not for me: don't suggest it again",
-            )
-        if like or dislike:  # the same vote again keeps it; "Undo" under the card removes it
-            stored = _vote(user_id, pick, 1 if like else -1)
-            if stored is not None:
-                votes[(event_id, pick.track_id)] = stored
-                st.rerun(scope="fragment")  # redraw the buttons in their new state, with the confirmation
-        st.markdown(f"[Open in Spotify]({pick.open_url}) · {escape_markdown(pick.explanation)}")
-        if (event_id, pick.track_id) in votes:
-            _confirmation(user_id, event_id, pick, votes)
-        if pick.embed_url:
-            label = f"Spotify player: {pick.title} by {display_artists(pick.artists)}"  # the iframe's title
-            st.iframe(pick.embed_url, height=PLAYER_HEIGHT, alt=label, tab_index=-1)
-
-
-def _confirmation(user_id: int, event_id: int, pick: RecommendedItem, votes: dict[tuple[int, int], int]) -> None:
-    value = votes[(event_id, pick.track_id)]
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.caption(CONFIRMATIONS[value], width="stretch")
-        undo = value != 0 and st.button("Undo", key=f"undo-{event_id}-{pick.track_id}", type="tertiary",
-                                        icon=":material/undo:")  # fmt: skip
-        if undo and _vote(user_id, pick, 0) is not None:
-            votes[(event_id, pick.track_id)] = 0
-            st.rerun(scope="fragment")
 
 
 def _vote(user_id: int, pick: RecommendedItem, value: int) -> int | None:

@@ -2,7 +2,7 @@
 
 Streamlit drops a stale widget's *value* at the end of every full run (``SessionState._remove_stale_widgets``)
 but keeps its ``WidgetMetadata`` (``WStates.widget_metadata``) and its key → id mapping for the life of the
-session. Every reading gives new widget keys (``confirm-<digest>``, ``like-<event>-<track>`` ...), so a session
+session. Every reading gives new widget keys (``confirm-<digest>``, ``music-<event>`` ...), so a session
 kept about two dozen metadata objects per reading, and with them whatever their serde holds: a selectbox's
 ``format_func`` is often a lambda defined in the page script, whose globals are that run's whole page module
 (the uploaded photo's bytes, the analysis, the picture shown). That was the server's memory growth under load

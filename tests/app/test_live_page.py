@@ -17,7 +17,7 @@ from awsome_core import auth
 from awsome_core.errors import StorageUnavailable
 from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.storage.models import MoodEvent
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, music_cards
 
 APP = PROJECT_ROOT / "app.py"
 
@@ -78,7 +78,7 @@ def _texts(at: AppTest) -> list[str]:
 
 
 def _likes(at: AppTest) -> list[Any]:
-    return [b for b in at.button if (b.key or "").startswith("like-")]
+    return music_cards(at)
 
 
 def test_the_live_page_before_start_speaks_plainly(app_env: str) -> None:

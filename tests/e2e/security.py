@@ -10,19 +10,32 @@ from typing import Any
 #: Every payload's script carries this mark, so injected markup is found wherever it lands.
 MARK = "awsome-xss"
 
-_FIND_INJECTED = """(mark) => {
+#: Every element of a document, the open shadow roots' too (the music cards draw theirs in one).
+DEEP_ELEMENTS = """(root) => {
+  const out = [];
+  const walk = (node) => {
+    for (const el of node.querySelectorAll('*')) {
+      out.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(root || document);
+  return out;
+}"""
+
+_FIND_INJECTED = f"""(mark) => {{
   const bad = [];
-  for (const el of document.querySelectorAll('*')) {
-    for (const a of el.attributes) {
+  for (const el of ({DEEP_ELEMENTS})()) {{
+    for (const a of el.attributes) {{
       const value = a.value.trim().toLowerCase();
       if (a.name.startsWith('on') && a.value.includes(mark)) bad.push(el.outerHTML.slice(0, 300));
       if (['href', 'src', 'action', 'formaction'].includes(a.name) && value.startsWith('javascript:'))
         bad.push(el.outerHTML.slice(0, 300));
-    }
+    }}
     if (el.tagName === 'SCRIPT' && el.textContent.includes(mark)) bad.push(el.outerHTML.slice(0, 300));
-  }
+  }}
   return bad;
-}"""
+}}"""
 
 
 def app_frames(page: Any) -> list[Any]:

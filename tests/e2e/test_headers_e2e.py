@@ -24,6 +24,7 @@ from scripts.local_stack import LocalStack
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import free_port
 from tests.e2e.helpers import expect_signed_in, open_page, register, wait_for_cookie, wait_idle
+from tests.e2e.security import DEEP_ELEMENTS
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 
@@ -54,13 +55,14 @@ def _csp(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _spotify_players(page: Any) -> int:
-    """``<iframe src="https://open.spotify.com/...">`` elements in the page and its same-origin frames (the
-    players themselves stay empty: the test browser resolves no outside host)."""
+    """``<iframe src="https://open.spotify.com/...">`` elements in the page and its same-origin frames, their
+    shadow roots included (the players themselves stay empty: the test browser resolves no outside host)."""
     count = 0
     for frame in page.frames:
         if frame.url.startswith(("http://127.0.0.1", "about:srcdoc")):
             count += frame.evaluate(
-                "() => [...document.querySelectorAll('iframe')].filter(f => f.src.startsWith('https://open.spotify.com/')).length"
+                f"() => ({DEEP_ELEMENTS})().filter(f => f.tagName === 'IFRAME' && "
+                "f.src.startsWith('https://open.spotify.com/')).length"
             )
     return count
 

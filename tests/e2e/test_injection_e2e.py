@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import AppServer, start_app
 from tests.e2e.helpers import expect_signed_in, open_page, register, sign_in, visible, wait_for_cookie, wait_idle
-from tests.e2e.security import MARK, app_frames, assert_no_injection, leaked_secrets
+from tests.e2e.security import DEEP_ELEMENTS, MARK, app_frames, assert_no_injection, leaked_secrets
 
 PASSWORD = "correct-horse-battery-9"
 DISPLAY_NAME = f"\"><img src=x onerror=alert('{MARK}-1')>';--"
@@ -205,14 +205,14 @@ def test_payloads_render_as_text_and_are_stored_verbatim(
     page.get_by_role("button", name="Confirm this mood").click()
     expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=60_000)
     page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('iframe')).filter(f => "
+        f"() => ({DEEP_ELEMENTS})().filter(f => f.tagName === 'IFRAME' && "
         "(f.src || '').includes('open.spotify.com/embed/track/')).length >= 10",
         timeout=60_000,
     )
     wait_idle(page)
     players = [t for f in app_frames(page) for t in _player_titles(f)]
     for title, artist in [*CATALOG[:3], (PLAYLIST_TITLE, PLAYLIST_ARTIST)]:
-        card = page.locator('[class*="st-key-track-"]').filter(has_text=title)
+        card = page.locator("div.card[data-key]").filter(has_text=title)  # ui/static/music_cards.js
         expect(card.first).to_be_visible()
         # The player's title attribute holds the whole string: nothing broke out of it.
         assert players.count(f"Spotify player: {title} by {artist}") == 1, (title, players)
@@ -254,8 +254,10 @@ def test_payloads_render_as_text_and_are_stored_verbatim(
 
 def _player_titles(frame: Any) -> list[str]:
     try:
-        players = "iframe[src*='open.spotify.com/embed/track/']"
-        return list(frame.evaluate(f'() => [...document.querySelectorAll("{players}")].map(f => f.title)'))
+        players = f"""() => ({DEEP_ELEMENTS})()
+            .filter(f => f.tagName === 'IFRAME' && (f.src || '').includes('open.spotify.com/embed/track/'))
+            .map(f => f.title)"""
+        return list(frame.evaluate(players))
     except Exception:  # a detached Spotify frame
         return []
 

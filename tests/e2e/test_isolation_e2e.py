@@ -31,6 +31,7 @@ from tests.e2e.security import assert_no_injection, leaked_secrets
 
 PASSWORDS = {"alice": "first-secret-pass-1", "bob": "second-secret-pass-22"}
 NAMES = {"alice": "Alice Anders", "bob": "Bob Brown"}
+LIKE, DISLIKE = "Like: more like this", "Not for me"  # the vote buttons' accessible names (ui/music_cards.py)
 CATALOG_IDS = [f"isolationtrack{i:02d}".ljust(22, "q") for i in range(8)]
 
 
@@ -87,23 +88,22 @@ def _upload_and_confirm(page: Any, photo: Path, correction: str | None) -> None:
 
 def _pick(page: Any, title: str) -> Any:
     """The card of the recommended track *title*: its title, artists and its like/dislike buttons."""
-    return page.locator('[class*="st-key-track-"]').filter(has_text=title).last
+    return page.locator("div.card[data-key]").filter(has_text=title).last  # ui/static/music_cards.js
 
 
 def _votes_shown(page: Any, title: str) -> tuple[bool, bool]:
-    """Whether the like and the dislike of *title* are shown as chosen (primary buttons)."""
+    """Whether the like and the dislike of *title* are shown as chosen (pressed)."""
     row = _pick(page, title)
     return tuple(  # type: ignore[return-value]
-        row.get_by_role("button", name=name).first.get_attribute("data-testid") == "stBaseButton-primary"
-        for name in ("thumb_up", "thumb_down")
+        row.get_by_role("button", name=name).first.get_attribute("aria-pressed") == "true" for name in (LIKE, DISLIKE)
     )
 
 
 def _vote(page: Any, title: str, button: str) -> None:
     _pick(page, title).get_by_role("button", name=button).first.click()
-    wanted = (True, False) if button == "thumb_up" else (False, True)
+    wanted = (True, False) if button == LIKE else (False, True)
     expect(_pick(page, title).get_by_role("button", name=button).first).to_have_attribute(
-        "data-testid", "stBaseButton-primary", timeout=30_000
+        "aria-pressed", "true", timeout=30_000
     )
     wait_idle(page)
     assert _votes_shown(page, title) == wanted
@@ -145,10 +145,10 @@ def test_two_users_at_once_never_see_each_other(
         expect(_pick(page, liked)).to_be_visible()
         expect(_pick(page, disliked)).to_be_visible()
     # Votes are per user. Each vote reruns the voter's page, which reads the votes afresh.
-    _vote(pages["alice"], liked, "thumb_up")
-    _vote(pages["bob"], disliked, "thumb_down")
+    _vote(pages["alice"], liked, LIKE)
+    _vote(pages["bob"], disliked, DISLIKE)
     assert (_votes_shown(pages["bob"], liked), _votes_shown(pages["bob"], disliked)) == ((False, False), (False, True))
-    _vote(pages["alice"], liked, "thumb_up")  # the same vote again: a fresh render after Bob's vote
+    _vote(pages["alice"], liked, LIKE)  # the same vote again: a fresh render after Bob's vote
     assert (_votes_shown(pages["alice"], liked), _votes_shown(pages["alice"], disliked)) == (
         (True, False),
         (False, False),

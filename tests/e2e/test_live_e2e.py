@@ -236,7 +236,7 @@ def run_live_scenario(run: LiveRun, username: str, *, screens: bool = False) -> 
     expect(saved).to_be_in_viewport()  # seen without scrolling
     expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
     assert stored_events(run.db_path, username) == [("happy", "live", 1, None)]
-    expect(page.get_by_role("button", name="thumb_up").first).to_be_visible(timeout=30_000)  # the music
+    expect(page.get_by_role("button", name="Like: more like this").first).to_be_visible(timeout=30_000)  # the music
     if screens:
         _screens(page, "live-result")
         page.get_by_role("combobox", name="Did we get it right?").click()

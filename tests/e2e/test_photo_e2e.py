@@ -211,14 +211,16 @@ def test_the_latest_picture_wins_numbered_faces_and_corrections_after_confirm(
     expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Stored as happy.")).to_be_visible()
     expect(page.get_by_role("button", name="Confirm this mood")).to_have_count(0)
-    embeds = (
-        "() => Array.from(document.querySelectorAll('iframe')).map(f => f.src).filter(s => s.includes('/embed/track/'))"
-    )
-    _wait_until(lambda: len(page.evaluate(embeds)) >= 5)
-    happy_tracks = page.evaluate(embeds)
+    players = page.locator("iframe[src*='/embed/track/']")  # in the music cards' shadow root: a locator finds them
+
+    def embeds() -> list[str]:
+        return list(players.evaluate_all("fs => fs.map(f => f.src)"))
+
+    _wait_until(lambda: len(embeds()) >= 5)
+    happy_tracks = embeds()
     assert _events(db_url, "photouser") == [("photo", "happy", None)]
     expect(page.locator(".js-plotly-plot")).to_have_count(1)
-    page.get_by_role("button", name="thumb_up").first.click()  # like the first pick: stored as feedback
+    page.get_by_role("button", name="Like: more like this").first.click()  # like the first pick: stored as feedback
     _wait_until(lambda: _count(db_url, "feedback WHERE value = 1") == 1)
 
     answer = page.get_by_role("combobox", name="Did we get it right?")
@@ -228,7 +230,7 @@ def test_the_latest_picture_wins_numbered_faces_and_corrections_after_confirm(
     page.get_by_role("option", name="No, I feel sad").click()
     expect(page.get_by_text("Stored as sad, your correction.")).to_be_visible(timeout=30_000)
     _wait_until(lambda: _events(db_url, "photouser") == [("photo", "happy", "sad")])
-    _wait_until(lambda: len(page.evaluate(embeds)) >= 5 and page.evaluate(embeds) != happy_tracks)
+    _wait_until(lambda: len(embeds()) >= 5 and embeds() != happy_tracks)
     wait_idle(page)
     _screens(page, "photo-corrected")
 
