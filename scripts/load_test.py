@@ -13,12 +13,13 @@ session through Streamlit's own websocket protocol (``/_stcore/stream``, the pro
 messages the browser sends and receives; uploads through ``/_stcore/upload_file`` as the browser does):
 
 1. sign in on the Sign in page (the form, with the password);
-2. loop until the time is up: open the Photo page, upload a photo (the astronaut, made unique per upload by a
-   JPEG comment so that no cache answers), wait for the faces and the chart, press **Confirm this mood**
-   (stores the reading and recommends music; like a browser, this reruns only the fragment holding the
-   button, the reading area, unless ``--full-reruns``: the whole page, as this script did before), and
-   after every other reading open the History page, whose "Readings" figure must equal the readings this
-   session confirmed;
+2. loop until the time is up: open the Photo page (unless the session is still on it: a user who stays there
+   drops the next picture into the same uploader), upload a photo (the astronaut, made unique per upload by
+   a JPEG comment so that no cache answers), wait for the faces and the chart, press **Confirm this mood**
+   (stores the reading and recommends music), and after every other reading open the History page, whose
+   "Readings" figure must equal the readings this session confirmed. Like a browser, the upload reruns only
+   the fragment holding the uploader and Confirm only the one holding the button (ui/photo.py), unless
+   ``--full-reruns``: the whole page, as this script did before issue #14's fragment work;
 3. at the end, count each account's rows in ``mood_events``: every confirmed reading stored exactly once.
 
 Any error or warning on a page, an exception, an unexpected page or a timeout counts as an error. It prints
@@ -299,13 +300,14 @@ async def run_session(
     try:
         page = await client.connect()
         await _sign_in(client, page, username)
-        urls: FileURLs | None = None
+        on_photo: tuple[FileURLs, str, str] | None = None  # the last upload, while the session is on Photo
         while time.monotonic() < deadline and (max_readings is None or result.confirmed < max_readings):
             tagged = unique_photo(photo, f"{username}-{result.confirmed}")
-            urls = await _photo_round(client, result, tagged, urls, full_reruns=full_reruns)
+            on_photo = await _photo_round(client, result, tagged, on_photo, full_reruns=full_reruns)
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
             if result.confirmed % HISTORY_EVERY == 1 and time.monotonic() < deadline:
                 await _history_round(client, result)
+                on_photo = None  # back to Photo through the sidebar: the page opens with an empty uploader
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
     except Exception as e:  # every failure is counted, never raised
         result.errors.append(f"{type(e).__name__}: {e}")
@@ -331,18 +333,31 @@ async def _sign_in(client: StreamlitClient, page: PageRun, username: str) -> Non
 
 
 async def _photo_round(
-    client: StreamlitClient, result: SessionResult, photo: bytes, previous: FileURLs | None, *, full_reruns: bool
-) -> FileURLs:
+    client: StreamlitClient,
+    result: SessionResult,
+    photo: bytes,
+    previous: tuple[FileURLs, str, str] | None,
+    *,
+    full_reruns: bool,
+) -> tuple[FileURLs, str, str]:
+    """One reading: open the Photo page unless this session is already on it (*previous*: the last upload's
+    URLs, uploader id and fragment; None after a History view), upload, Confirm. Returns *previous* for the
+    next round. A user who stays on the Photo page drops the next picture into the same uploader, as here."""
     photo_hash = client.pages["Photo"]
-    page = await client.rerun(photo_hash, [])
-    uploader = page.widget_id("file_uploader", "-photo-upload")
-    if uploader is None:
-        raise RuntimeError("no uploader on the Photo page")
+    if previous is None:
+        page = await client.rerun(photo_hash, [])
+        uploader = page.widget_id("file_uploader", "-photo-upload")
+        if uploader is None:
+            raise RuntimeError("no uploader on the Photo page")
+        uploader_fragment = page.fragment_of(uploader)
+    else:
+        _, uploader, uploader_fragment = previous
     start = time.monotonic()
     state, urls = await client.upload(uploader, "me.jpg", photo, "image/jpeg")
     if previous is not None:
-        await client.delete_upload(previous)
-    page = await client.rerun(photo_hash, [state])
+        await client.delete_upload(previous[0])
+    # The uploader is in a fragment (ui/photo.py): the browser reruns that fragment; --full-reruns the page.
+    page = await client.rerun(photo_hash, [state], "" if full_reruns else uploader_fragment)
     result.analyses.append(time.monotonic() - start)
     digest = hashlib.sha256(photo).hexdigest()[:16]
     confirm = page.widget_id("button", f"-confirm-{digest}-0")  # the first (only) face's Confirm
@@ -357,7 +372,7 @@ async def _photo_round(
     if "Saved to your history." not in page.alerts(Alert.SUCCESS) or page.problems():
         raise RuntimeError(f"confirming did not save: {page.problems()}")
     result.confirmed += 1
-    return urls
+    return urls, uploader, uploader_fragment
 
 
 async def _history_round(client: StreamlitClient, result: SessionResult) -> None:

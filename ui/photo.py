@@ -21,6 +21,7 @@ Conventions:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -32,7 +33,13 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from awsome_core.charts import probability_chart
 from awsome_core.emotions import one_hot, top_emotion
 from awsome_core.vision.analyze import FaceEmotion
-from awsome_core.vision.photo import analyze_photo, annotated_jpeg, mean_probabilities, most_face_like_first
+from awsome_core.vision.photo import (
+    NO_FACE_TIPS,
+    analyze_photo,
+    annotated_jpeg,
+    mean_probabilities,
+    most_face_like_first,
+)
 from ui.mood import (
     KEPT_MESSAGE,
     ReadingKept,
@@ -123,6 +130,44 @@ def analyze(data: bytes, limit: int) -> tuple[tuple[FaceEmotion, ...], bytes]:
 def _chart(probabilities: tuple[tuple[str, float], ...]) -> go.Figure:
     """The chart of a face's reading, built once per reading (st.plotly_chart only reads it)."""
     return probability_chart(dict(probabilities))
+
+
+@st.fragment
+def show_reader(user_id: int, max_upload_mb: int) -> None:
+    """The two inputs and the reading of the most recent picture (*max_upload_mb*: the app's size limit).
+
+    A fragment: an upload or a snapshot reruns only this, not the whole page; the reading inside it is a
+    fragment of its own (:func:`show_reading`)."""
+    upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a snapshot"])
+    with upload_tab:
+        upload = st.file_uploader(
+            f"JPEG, PNG or WebP, up to {max_upload_mb} MB",
+            type=["jpg", "jpeg", "png", "webp"],
+            key="photo-upload",
+            on_change=mark_changed,
+            args=(UPLOAD,),
+        )
+    with camera_tab:
+        snapshot = st.camera_input(
+            "Look into the camera and take a snapshot",
+            key="photo-camera",
+            width=480,  # its preview and the snapshot leave room for the reading below, on a wide screen too
+            on_change=mark_changed,
+            args=(SNAPSHOT,),
+        )
+    picture = choose_picture(upload, snapshot)
+    if picture is None or too_large(picture, max_upload_mb):
+        return
+    say_which(picture, both=upload is not None and snapshot is not None)
+    analysis: tuple[tuple[FaceEmotion, ...], bytes] | None = None
+    with show_errors("Analysing the picture"):
+        analysis = analyze(picture.data, max_upload_mb * MB)
+    if analysis is None:
+        return
+    if not analysis[0]:
+        st.warning(NO_FACE_TIPS)
+        return
+    show_reading(user_id, *analysis, hashlib.sha256(picture.data).hexdigest()[:16], picture.data)
 
 
 @st.fragment
