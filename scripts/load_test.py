@@ -16,8 +16,9 @@ messages the browser sends and receives; uploads through ``/_stcore/upload_file`
 2. loop until the time is up: open the Photo page (unless the session is still on it: a user who stays there
    drops the next picture into the same uploader), upload a photo (the astronaut, made unique per upload by
    a JPEG comment so that no cache answers), wait for the faces and the chart, press **Confirm this mood**
-   (stores the reading and recommends music), and after every other reading open the History page, whose
-   "Readings" figure must equal the readings this session confirmed. Like a browser, the upload reruns only
+   (stores the reading and recommends music), and after every other reading (``--history-every``; 0: never,
+   a user who stays on the Photo page) open the History page, whose "Readings" figure must equal the
+   readings this session confirmed. Like a browser, the upload reruns only
    the fragment holding the uploader and Confirm only the one holding the button (ui/photo.py), unless
    ``--full-reruns``: the whole page, as this script did before issue #14's fragment work;
 3. at the end, count each account's rows in ``mood_events``: every confirmed reading stored exactly once.
@@ -292,6 +293,7 @@ async def run_session(
     *,
     max_readings: int | None = None,
     full_reruns: bool = False,
+    history_every: int = HISTORY_EVERY,
 ) -> SessionResult:
     """Sign in, then photo analyses, confirmations and history views until *deadline* (monotonic) or
     *max_readings* readings."""
@@ -305,7 +307,7 @@ async def run_session(
             tagged = unique_photo(photo, f"{username}-{result.confirmed}")
             on_photo = await _photo_round(client, result, tagged, on_photo, full_reruns=full_reruns)
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
-            if result.confirmed % HISTORY_EVERY == 1 and time.monotonic() < deadline:
+            if history_every and (result.confirmed - 1) % history_every == 0 and time.monotonic() < deadline:
                 await _history_round(client, result)
                 on_photo = None  # back to Photo through the sidebar: the page opens with an empty uploader
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
@@ -454,12 +456,27 @@ def _astronaut_jpeg() -> bytes:
 
 
 async def drive(
-    base_url: str, usernames: list[str], duration_s: float, think_s: float, *, full_reruns: bool = False
+    base_url: str,
+    usernames: list[str],
+    duration_s: float,
+    think_s: float,
+    *,
+    full_reruns: bool = False,
+    history_every: int = HISTORY_EVERY,
 ) -> list[SessionResult]:
     photo = _astronaut_jpeg()
     deadline = time.monotonic() + duration_s
     tasks = [
-        run_session(base_url, name, photo, deadline, think_s, random.Random(i), full_reruns=full_reruns)
+        run_session(
+            base_url,
+            name,
+            photo,
+            deadline,
+            think_s,
+            random.Random(i),
+            full_reruns=full_reruns,
+            history_every=history_every,
+        )  # fmt: skip
         for i, name in enumerate(usernames)
     ]
     return list(await asyncio.gather(*tasks))
@@ -688,6 +705,7 @@ def run_load(
     on_started: Callable[[int], None] | None = None,
     full_reruns: bool = False,
     replicas: int = 1,
+    history_every: int = HISTORY_EVERY,
 ) -> Report:
     """The whole run: throwaway database, accounts, server, sessions, counts. Never raises for app errors.
 
@@ -715,7 +733,9 @@ def run_load(
             sql_before = _read_sql_counts(sql_file)
             cpu_before, started = [cpu_seconds(pid) for pid in target.pids], time.monotonic()
             sampler.start()
-            results = asyncio.run(drive(target.url, usernames, duration_s, think_s, full_reruns=full_reruns))
+            results = asyncio.run(
+                drive(target.url, usernames, duration_s, think_s, full_reruns=full_reruns, history_every=history_every)
+            )
             elapsed = time.monotonic() - started
             cpu_each = [cpu_seconds(pid) - before for pid, before in zip(target.pids, cpu_before, strict=True)]
             cpu_used = sum(cpu_each)
@@ -786,6 +806,10 @@ def main(argv: list[str] | None = None) -> int:
         help="server processes: 2 runs the deployment's two replicas behind nginx (scripts/local_stack.py)",
     )  # fmt: skip
     parser.add_argument(
+        "--history-every", type=int, default=HISTORY_EVERY,
+        help="a History view after every N-th reading (from the first; 0: never, a user who stays on Photo)",
+    )  # fmt: skip
+    parser.add_argument(
         "--full-reruns", action="store_true", help="Confirm reruns the whole page (default: its fragment, as a browser)"
     )
     args = parser.parse_args(argv)
@@ -805,6 +829,7 @@ def main(argv: list[str] | None = None) -> int:
             seed_catalog=args.seed_catalog,
             full_reruns=args.full_reruns,
             replicas=args.replicas,
+            history_every=args.history_every,
         )
     print(report.summary())
     for error in report.errors[:20]:

@@ -49,3 +49,50 @@ def drop_stale_widget_metadata() -> int:
             mapper.delete(key)
     logger.debug("dropped the metadata of %d stale widgets", len(stale))
     return len(stale)
+
+
+def drop_widgets_left_behind() -> int:
+    """At the end of a fragment's run, forget the widgets (value, metadata, key) that a fragment which ran
+    in it, the fragment itself or one nested in it, drew before but not this time; return how many.
+
+    The same rule as Streamlit's at the end of a full run, applied where Streamlit does not: at the end of
+    a fragment run it drops only the gone widgets of the fragment the run was asked for, so those of a
+    fragment nested in it (on the Photo page, each reading's answer, Confirm, strategy and music list) stay
+    until the next full run, and a user who stays on the Photo page taking readings never makes one
+    (docs/performance.md, fifth pass). Call it only when the fragment's body finished normally: a run cut
+    short (``st.rerun``, ``st.stop``) has not drawn everything yet. A no-op outside a fragment run.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or not ctx.fragment_ids_this_run:
+        return 0
+    drawn = ctx.shared.widget_ids_this_run.snapshot()
+    safe = ctx.session_state
+    with safe._lock:
+        state = safe._state
+        widgets = state._new_widget_state
+        ran = {m.fragment_id for wid in drawn if (m := widgets.widget_metadata.get(wid)) and m.fragment_id}
+        stale = [wid for wid, m in widgets.widget_metadata.items() if m.fragment_id in ran and _owner(wid) not in drawn]
+        if not stale:
+            return 0
+        for wid in stale:
+            del widgets.widget_metadata[wid]
+            widgets.states.pop(wid, None)
+            state._old_state.pop(wid, None)
+        gone = set(stale)
+        mapper = state._key_id_mapper
+        for key in [k for k, wid in mapper._key_id_mapping.items() if wid in gone]:
+            mapper.delete(key)
+    logger.debug("dropped %d widgets a fragment run left behind", len(stale))
+    return len(stale)
+
+
+_INTERNAL = "$$STREAMLIT_INTERNAL_KEY_"  # Streamlit's prefix for a widget an element registers for itself
+
+
+def _owner(widget_id: str) -> str:
+    """The element a widget belongs to: a custom component registers its trigger widget as
+    ``$$STREAMLIT_INTERNAL_KEY_{element id}__events``, which a run does not list among its widgets; it goes
+    with its component."""
+    if widget_id.startswith(_INTERNAL) and "__" in widget_id[len(_INTERNAL) :]:
+        return widget_id[len(_INTERNAL) :].rsplit("__", 1)[0]
+    return widget_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 
@@ -51,3 +52,62 @@ def test_streamlit_still_keeps_gone_widgets_metadata_without_it() -> None:
     for _ in range(5):
         at.run()
     assert at.session_state["metadata"] == 6
+
+
+def test_a_fragment_run_forgets_the_widgets_its_fragments_drew_before_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """drop_widgets_left_behind, on Streamlit's own state classes: the Photo page's case, where an upload
+    reruns the reader fragment, the reading fragment nested in it draws a new reading, and the last reading's
+    widgets (same nested fragment) would otherwise stay until a full run."""
+    import threading
+    from types import SimpleNamespace
+
+    from streamlit.runtime.state.common import WidgetMetadata
+    from streamlit.runtime.state.session_state import SessionState
+
+    import ui.widget_memory as memory
+
+    state = SessionState()
+    widgets = state._new_widget_state
+
+    def widget(wid: str, key: str, fragment: str | None) -> None:
+        widgets.widget_metadata[wid] = WidgetMetadata(
+            wid, lambda v: v, lambda v: v, "string_value", fragment_id=fragment
+        )
+        state._old_state[wid] = "value"
+        state._key_id_mapper[key] = wid
+
+    widget("$$ID-a-upload", "upload", "reader")  # the reader fragment's own, drawn again
+    widget("$$ID-b-correct-new", "correct-new", "reading")  # the new reading's
+    widget("$$ID-c-correct-old", "correct-old", "reading")  # the last reading's: left behind
+    widget("$$ID-d-sign-out", "sign-out", None)  # app.py's: outside the fragment, not drawn in its runs
+    widget("$$ID-e-music-old", "music-old", "music")  # a fragment that did not run this time: kept
+    # a custom component's trigger widget, which no run lists: it goes with its component
+    widget("$$ID-f-cards-new", "cards-new", "reading")
+    widget("$$STREAMLIT_INTERNAL_KEY_$$ID-f-cards-new__events", "$$STREAMLIT_INTERNAL_KEY_f-events", "reading")
+    widget("$$ID-g-cards-old", "cards-old", "reading")
+    widget("$$STREAMLIT_INTERNAL_KEY_$$ID-g-cards-old__events", "$$STREAMLIT_INTERNAL_KEY_g-events", "reading")
+    drawn = frozenset({"$$ID-a-upload", "$$ID-b-correct-new", "$$ID-f-cards-new"})
+    ctx = SimpleNamespace(
+        fragment_ids_this_run=["reader"],
+        shared=SimpleNamespace(widget_ids_this_run=SimpleNamespace(snapshot=lambda: drawn)),
+        session_state=SimpleNamespace(_lock=threading.Lock(), _state=state),
+    )
+    monkeypatch.setattr(memory, "get_script_run_ctx", lambda: ctx)
+
+    assert memory.drop_widgets_left_behind() == 3  # the old reading's answer, cards and their trigger
+    assert set(widgets.widget_metadata) == {
+        "$$ID-a-upload",
+        "$$ID-b-correct-new",
+        "$$ID-d-sign-out",
+        "$$ID-e-music-old",
+        "$$ID-f-cards-new",
+        "$$STREAMLIT_INTERNAL_KEY_$$ID-f-cards-new__events",
+    }
+    assert "$$ID-c-correct-old" not in state._old_state and "$$ID-a-upload" in state._old_state
+    assert "correct-old" not in state._key_id_mapper._key_id_mapping
+    assert state._key_id_mapper._key_id_mapping["sign-out"] == "$$ID-d-sign-out"
+
+    ctx.fragment_ids_this_run = None  # a full run: Streamlit's own cleanup, nothing here
+    assert memory.drop_widgets_left_behind() == 0
