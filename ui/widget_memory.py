@@ -17,6 +17,7 @@ tests/unit/test_widget_memory.py fails when an upgrade renames the internals use
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.common import is_element_id
@@ -41,12 +42,7 @@ def drop_stale_widget_metadata() -> int:
         stale = [wid for wid in widgets.widget_metadata if wid not in live]
         if not stale:
             return 0
-        for wid in stale:
-            del widgets.widget_metadata[wid]
-        gone = set(stale)
-        mapper = state._key_id_mapper
-        for key in [k for k, wid in mapper._key_id_mapping.items() if wid in gone]:
-            mapper.delete(key)
+        _forget(state, stale)
     logger.debug("dropped the metadata of %d stale widgets", len(stale))
     return len(stale)
 
@@ -74,14 +70,7 @@ def drop_widgets_left_behind() -> int:
         stale = [wid for wid, m in widgets.widget_metadata.items() if m.fragment_id in ran and _owner(wid) not in drawn]
         if not stale:
             return 0
-        for wid in stale:
-            del widgets.widget_metadata[wid]
-            widgets.states.pop(wid, None)
-            state._old_state.pop(wid, None)
-        gone = set(stale)
-        mapper = state._key_id_mapper
-        for key in [k for k, wid in mapper._key_id_mapping.items() if wid in gone]:
-            mapper.delete(key)
+        _forget(state, stale)
     logger.debug("dropped %d widgets a fragment run left behind", len(stale))
     return len(stale)
 
@@ -96,3 +85,17 @@ def _owner(widget_id: str) -> str:
     if widget_id.startswith(_INTERNAL) and "__" in widget_id[len(_INTERNAL) :]:
         return widget_id[len(_INTERNAL) :].rsplit("__", 1)[0]
     return widget_id
+
+
+def _forget(state: Any, stale: list[str]) -> None:
+    """Remove the widgets *stale* (ids) from Streamlit's session *state*: metadata, any value, the key mapping.
+    Call with the session state's lock held."""
+    widgets = state._new_widget_state
+    for wid in stale:
+        del widgets.widget_metadata[wid]
+        widgets.states.pop(wid, None)
+        state._old_state.pop(wid, None)
+    gone = set(stale)
+    mapper = state._key_id_mapper
+    for key in [k for k, wid in mapper._key_id_mapping.items() if wid in gone]:
+        mapper.delete(key)
