@@ -166,3 +166,44 @@ def test_a_reading_kept_while_the_database_was_down_shows_its_music_and_takes_th
     assert _events(app_env) == [("happy", "surprise")]  # written once, then the new answer
     assert any(t.startswith("Stored as surprise, your correction.") for t in _texts(at))
     assert len(music_cards(at)) >= 5  # its music
+
+
+def test_a_vote_in_the_music_cards_is_stored_and_one_that_fails_keeps_the_cards_usable(
+    app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cards' vote path (ui/music.py, ui/music_cards.py) without a browser: AppTest cannot press a button
+    inside the custom component, so the vote is put where the component's ``on_vote_change`` puts it."""
+    from awsome_core.services import recommendations
+    from awsome_core.storage.models import Feedback
+
+    at, _ = _photo_page(app_env)
+    at.file_uploader(key="photo-upload").set_value(("me.jpg", astronaut(), "image/jpeg")).run()
+    next(b for b in at.button if b.key and b.key.startswith("confirm-")).click().run()
+    first = music_cards(at)[0]
+    event_id = int(first["key"].split("-")[0])
+    pending = f"_music_vote_pending-{event_id}"
+
+    save = recommendations.set_feedback
+
+    def down(**_: Any) -> Any:
+        raise StorageUnavailable()
+
+    monkeypatch.setattr(recommendations, "set_feedback", down)
+    at.session_state[pending] = {"track": first["track"], "value": 1}
+    at.run()
+    assert not at.exception
+    assert at.warning, "the vote that was not saved is said"
+    again = music_cards(at)[0]
+    assert again["key"] == first["key"] and again["vote"] == 0 and not again["note"]  # nothing pretended
+
+    monkeypatch.setattr(recommendations, "set_feedback", save)
+    at.session_state[pending] = {"track": first["track"], "value": 1}
+    at.run()
+    liked = music_cards(at)[0]
+    assert (liked["vote"], liked["note"], liked["undo"]) == (1, "Liked: more like this next time.", True)
+    with make_sessionmaker(make_engine(app_env))() as session:
+        assert [(f.track_id, f.value) for f in session.scalars(select(Feedback))] == [(first["track"], 1)]
+
+    at.session_state[pending] = {"track": 10**9, "value": 1}  # not a track of this list: ignored
+    at.run()
+    assert not at.exception and music_cards(at)[0]["vote"] == 1
