@@ -4,8 +4,8 @@ A track with a valid Spotify id (``^[0-9A-Za-z]{22}$``) becomes an ``<iframe>`` 
 ``https://open.spotify.com/embed/track/<id>`` (no API key needed), 152 px high (compact) or 352 px.
 Anything else -- starter tracks, which have no id -- becomes an "Open in Spotify" search link.
 Every string from the catalog is passed through :func:`html.escape`, and only a validated id or a
-percent-encoded search query ever goes into a URL. The app itself renders cards with native Streamlit
-elements and ``st.iframe(embed_url(...))`` (``ui/music.py``); this HTML is for other front ends.
+percent-encoded search query ever goes into a URL. The app itself draws its cards in a custom component
+from ``embed_url(...)`` and the plain strings (``ui/music_cards.py``); this HTML is for other front ends.
 """
 
 from __future__ import annotations
