@@ -108,6 +108,7 @@ def test_default_install_plays_the_astronaut_and_cards_work_without_spotify(
     liked = page.locator(CARDS).filter(has_text=title)
     expect(liked.get_by_role("button", name=LIKE)).to_have_attribute("aria-pressed", "true")
     expect(liked.get_by_role("button", name=DISLIKE)).to_have_attribute("aria-pressed", "false")
+    _shoot(page, tmp_path, "music-liked-1366x900.png")  # the pressed like and its confirmation with Undo
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_text("Vote removed.")).to_be_visible(timeout=30_000)
     _wait_until(lambda: _scalar(db_url, "SELECT COUNT(*) FROM feedback") == 0)
