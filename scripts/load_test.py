@@ -277,6 +277,15 @@ class SessionResult:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OnPhoto:
+    """A session on the Photo page: its last upload's URLs, and the uploader (id, fragment) to use again."""
+
+    urls: FileURLs
+    uploader: str
+    fragment: str
+
+
 def unique_photo(photo: bytes, tag: str) -> bytes:
     """The same JPEG with a comment segment (``FF FE``) after SOI: same pixels, different bytes."""
     comment = f"awsome load test {tag}".encode()
@@ -302,7 +311,7 @@ async def run_session(
     try:
         page = await client.connect()
         await _sign_in(client, page, username)
-        on_photo: tuple[FileURLs, str, str] | None = None  # the last upload, while the session is on Photo
+        on_photo: OnPhoto | None = None  # while the session is on the Photo page
         while time.monotonic() < deadline and (max_readings is None or result.confirmed < max_readings):
             tagged = unique_photo(photo, f"{username}-{result.confirmed}")
             on_photo = await _photo_round(client, result, tagged, on_photo, full_reruns=full_reruns)
@@ -338,13 +347,13 @@ async def _photo_round(
     client: StreamlitClient,
     result: SessionResult,
     photo: bytes,
-    previous: tuple[FileURLs, str, str] | None,
+    previous: OnPhoto | None,
     *,
     full_reruns: bool,
-) -> tuple[FileURLs, str, str]:
-    """One reading: open the Photo page unless this session is already on it (*previous*: the last upload's
-    URLs, uploader id and fragment; None after a History view), upload, Confirm. Returns *previous* for the
-    next round. A user who stays on the Photo page drops the next picture into the same uploader, as here."""
+) -> OnPhoto:
+    """One reading: open the Photo page unless this session is already on it (*previous*; None after a
+    History view), upload, Confirm. Returns *previous* for the next round. A user who stays on the Photo page
+    drops the next picture into the same uploader, as here."""
     photo_hash = client.pages["Photo"]
     if previous is None:
         page = await client.rerun(photo_hash, [])
@@ -353,11 +362,11 @@ async def _photo_round(
             raise RuntimeError("no uploader on the Photo page")
         uploader_fragment = page.fragment_of(uploader)
     else:
-        _, uploader, uploader_fragment = previous
+        uploader, uploader_fragment = previous.uploader, previous.fragment
     start = time.monotonic()
     state, urls = await client.upload(uploader, "me.jpg", photo, "image/jpeg")
     if previous is not None:
-        await client.delete_upload(previous[0])
+        await client.delete_upload(previous.urls)
     # The uploader is in a fragment (ui/photo.py): the browser reruns that fragment; --full-reruns the page.
     page = await client.rerun(photo_hash, [state], "" if full_reruns else uploader_fragment)
     result.analyses.append(time.monotonic() - start)
@@ -374,7 +383,7 @@ async def _photo_round(
     if "Saved to your history." not in page.alerts(Alert.SUCCESS) or page.problems():
         raise RuntimeError(f"confirming did not save: {page.problems()}")
     result.confirmed += 1
-    return urls, uploader, uploader_fragment
+    return OnPhoto(urls, uploader, uploader_fragment)
 
 
 async def _history_round(client: StreamlitClient, result: SessionResult) -> None:

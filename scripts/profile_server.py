@@ -52,13 +52,16 @@ logger = logging.getLogger("awsome.profile")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
-# Where a sample belongs, the first match from the top: (area, a substring of a frame on its stack).
+# Where a sample belongs, the first match from the top: (area, a substring of a frame on its stack); an area
+# may have several markers.
 AREAS = (
     ("music (ui/music.py)", "show_recommendations ("),
     ("History page", "(history.py:"),
     ("photo analysis (decode, detect, classify, picture)", "analyze_photo ("),
+    ("photo analysis (decode, detect, classify, picture)", "annotated_jpeg ("),
     ("saving the reading", "store_reading ("),
-    ("Photo page, the rest (chart, widgets)", "(photo.py:"),
+    ("Photo page, the rest (chart, widgets)", "(photo.py:"),  # app_pages/photo.py
+    ("Photo page, the rest (chart, widgets)", "(ui/photo.py:"),  # its fragments, which run without it
     ("Live page", "(live.py:"),
     ("sign-in, cookie, kept readings (ui/session.py)", "sync_login_state ("),
     ("app.py: navigation, sidebar, page set-up", "(app.py:"),
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(top_table("inclusive", inclusive, total, args.top))
         print(top_table("self", own, total, args.top))
-        print(top_table("by area", areas(raw)[1], total, len(AREAS) + 1))
+        print(top_table("by area", areas(raw)[1], total, len({area for area, _ in AREAS}) + 1))
     if report.sql_per_reading:
         print("database round trips per reading: " + ", ".join(f"{k} {v}" for k, v in report.sql_per_reading.items()))
     print(report.summary())

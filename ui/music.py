@@ -93,8 +93,8 @@ def _recommendations_fragment(user_id: int, event_id: int, probabilities: dict[s
         votes: dict[tuple[int, int], int] = st.session_state.setdefault(_VOTES, {})
         failed: int = st.session_state.get(_FAILED_VOTES, 0)
         if (vote := take_vote(event_id, picks.items)) is not None:
-            by_track = {pick.track_id: pick for pick in picks.items}
-            stored = _vote(user_id, by_track[vote[0]], vote[1])  # a warning above the cards when not saved
+            pick = next(p for p in picks.items if p.track_id == vote[0])  # take_vote accepts only these
+            stored = _vote(user_id, pick, vote[1])  # a warning above the cards when not saved
             if stored is None:
                 failed = st.session_state[_FAILED_VOTES] = failed + 1
             else:

@@ -55,10 +55,16 @@ _component = st.components.v2.component(
 
 
 def card_data(
-    event_id: int, picks: Sequence[RecommendedItem], feedback: Mapping[int, int], confirmed: Mapping[int, int]
+    event_id: int,
+    picks: Sequence[RecommendedItem],
+    feedback: Mapping[int, int],
+    confirmed: Mapping[int, int],
+    *,
+    attempt: int = 0,
 ) -> dict[str, Any]:
     """What the component draws: *feedback* is the stored vote by track id, *confirmed* the vote just made in
-    this list by track id (its confirmation line is shown)."""
+    this list by track id (its confirmation line is shown). *attempt* changes after a vote that could not be
+    saved, so that the browser draws the cards again and their buttons can be pressed again."""
     cards = []
     for pick in picks:
         said = confirmed.get(pick.track_id)
@@ -78,14 +84,12 @@ def card_data(
                 "undo": said is not None and said != 0,
             }
         )
-    return {"cards": cards, "labels": LABELS}
+    return {"cards": cards, "labels": LABELS, "attempt": attempt}
 
 
 def parse_vote(raw: object, tracks: Collection[int]) -> tuple[int, int] | None:
     """``(track_id, value)`` from the component's ``vote`` trigger, or None unless the track is one of
     *tracks* (the list shown) and the value one of :data:`VOTE_VALUES`."""
-    if raw is None:
-        return None
     track = raw.get("track") if isinstance(raw, Mapping) else None
     value = raw.get("value") if isinstance(raw, Mapping) else None
     valid = (
@@ -116,7 +120,7 @@ def take_vote(event_id: int, picks: Sequence[RecommendedItem]) -> tuple[int, int
     """The vote the user made in the cards of *event_id* since they were last drawn, once (see
     :func:`parse_vote`). Called before :func:`show_cards`, so that the cards show it stored."""
     raw = st.session_state.pop(_pending_key(event_id), None)
-    return parse_vote(raw, {pick.track_id for pick in picks}) if raw is not None else None
+    return None if raw is None else parse_vote(raw, {pick.track_id for pick in picks})
 
 
 def show_cards(
@@ -127,8 +131,6 @@ def show_cards(
     *,
     attempt: int = 0,
 ) -> None:
-    """Draw the cards of the reading *event_id* (see :func:`card_data`). *attempt* changes after a vote that
-    could not be saved, so that the browser draws the cards again and their buttons can be pressed again."""
-    data = card_data(event_id, picks, feedback, confirmed)
-    data["attempt"] = attempt
+    """Draw the cards of the reading *event_id* (see :func:`card_data`)."""
+    data = card_data(event_id, picks, feedback, confirmed, attempt=attempt)
     _component(key=f"music-{event_id}", data=data, on_vote_change=functools.partial(_keep_vote, event_id))

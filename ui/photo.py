@@ -54,7 +54,7 @@ from ui.mood import (
 )
 from ui.music import show_recommendations
 from ui.runtime import show_errors
-from ui.widget_memory import drop_widgets_left_behind
+from ui.widget_memory import tidy_fragment
 
 MB: Final = 1_000_000  # the megabyte of the sizes Streamlit shows under an uploaded file
 UPLOAD: Final = "upload"
@@ -133,18 +133,13 @@ def _chart(probabilities: tuple[tuple[str, float], ...]) -> go.Figure:
     return probability_chart(dict(probabilities))
 
 
-@st.fragment
+@tidy_fragment
 def show_reader(user_id: int, max_upload_mb: int) -> None:
     """The two inputs and the reading of the most recent picture (*max_upload_mb*: the app's size limit).
 
     A fragment: an upload or a snapshot reruns only this, not the whole page; the reading inside it is a
-    fragment of its own (:func:`show_reading`), whose earlier readings' widgets are forgotten here
-    (:func:`~ui.widget_memory.drop_widgets_left_behind`)."""
-    _read_latest_picture(user_id, max_upload_mb)
-    drop_widgets_left_behind()
-
-
-def _read_latest_picture(user_id: int, max_upload_mb: int) -> None:
+    fragment of its own (:func:`show_reading`), whose earlier readings' widgets are forgotten at the end
+    (:func:`~ui.widget_memory.tidy_fragment`)."""
     upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a snapshot"])
     with upload_tab:
         upload = st.file_uploader(
@@ -177,20 +172,15 @@ def _read_latest_picture(user_id: int, max_upload_mb: int) -> None:
     show_reading(user_id, *analysis, hashlib.sha256(picture.data).hexdigest()[:16], picture.data)
 
 
-@st.fragment
+@tidy_fragment
 def show_reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, digest: str, data: bytes) -> None:
     """The numbered picture, the chosen face's chart, the answer, Confirm (or the saved state) and the music.
 
     A fragment: choosing another face, answering or confirming reruns only this, not the page. *faces* are
     in the order their boxes are numbered on *shown*. The widgets of a music list no longer shown (a nested
     fragment, which Streamlit does not clean up here) are forgotten at the end
-    (:func:`~ui.widget_memory.drop_widgets_left_behind`).
+    (:func:`~ui.widget_memory.tidy_fragment`).
     """
-    _reading(user_id, faces, shown, digest, data)
-    drop_widgets_left_behind()
-
-
-def _reading(user_id: int, faces: Sequence[FaceEmotion], shown: bytes, digest: str, data: bytes) -> None:
     left, right = st.columns([3, 2])
     left.image(shown, caption=f"{len(faces)} faces, numbered as in the list" if len(faces) > 1 else "1 face")
     choice = 0

@@ -16,13 +16,18 @@ tests/unit/test_widget_memory.py fails when an upgrade renames the internals use
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
+import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.common import is_element_id
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
 
 
 def drop_stale_widget_metadata() -> int:
@@ -56,7 +61,8 @@ def drop_widgets_left_behind() -> int:
     fragment nested in it (on the Photo page, each reading's answer, Confirm, strategy and music list) stay
     until the next full run, and a user who stays on the Photo page taking readings never makes one
     (docs/performance.md, fifth pass). Call it only when the fragment's body finished normally: a run cut
-    short (``st.rerun``, ``st.stop``) has not drawn everything yet. A no-op outside a fragment run.
+    short (``st.rerun``, ``st.stop``) has not drawn everything yet (:func:`tidy_fragment` does both). A
+    no-op outside a fragment run.
     """
     ctx = get_script_run_ctx()
     if ctx is None or not ctx.fragment_ids_this_run:
@@ -99,3 +105,16 @@ def _forget(state: Any, stale: list[str]) -> None:
     mapper = state._key_id_mapper
     for key in [k for k, wid in mapper._key_id_mapping.items() if wid in gone]:
         mapper.delete(key)
+
+
+def tidy_fragment(body: Callable[P, None]) -> Callable[P, None]:
+    """``st.fragment(body)`` that forgets, when *body* finishes normally, the widgets it and the fragments
+    nested in it left behind (:func:`drop_widgets_left_behind`). For a fragment with fragments inside it.
+    ``functools.wraps`` keeps *body*'s name, and with it the fragment's id."""
+
+    @functools.wraps(body)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        body(*args, **kwargs)
+        drop_widgets_left_behind()
+
+    return st.fragment(run)  # type: ignore[return-value]

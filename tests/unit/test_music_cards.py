@@ -65,6 +65,7 @@ def test_a_vote_on_a_shown_track_is_taken(value: int) -> None:
         [5, 1],
         "like",
         {"track": 10**30, "value": -1},
+        None,  # take_vote never passes None; a trigger of null is not a vote either
     ],
 )
 def test_a_vote_the_list_did_not_offer_is_ignored_and_logged(raw: object, caplog: pytest.LogCaptureFixture) -> None:
@@ -73,6 +74,5 @@ def test_a_vote_the_list_did_not_offer_is_ignored_and_logged(raw: object, caplog
     assert "ignored a vote" in caplog.text
 
 
-def test_no_vote_is_no_vote(caplog: pytest.LogCaptureFixture) -> None:
-    assert parse_vote(None, {4, 5}) is None
-    assert not caplog.text
+def test_no_vote_is_no_vote_and_the_attempt_is_passed_on() -> None:
+    assert card_data(7, [], {}, {})["attempt"] == 0 and card_data(7, [], {}, {}, attempt=2)["attempt"] == 2
