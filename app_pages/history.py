@@ -26,6 +26,7 @@ from ui.runtime import db_session, get_sessionmaker, get_settings, show_errors
 from ui.session import require_user, sign_out
 
 _FLASH, _CONFIRM_KEYS = "_history_flash", ("confirm-delete-history", "confirm-delete-account")
+_OPEN_KEYS = ("history-open-delete-history", "history-open-delete-account")  # the delete boxes' open state
 HISTORY_UNAVAILABLE = (
     "Your history is unavailable right now: the database cannot be reached. Nothing is lost; reload this page "
     "in a moment."
@@ -60,6 +61,8 @@ if flash := st.session_state.pop(_FLASH, None):
     st.success(flash)
     for key in _CONFIRM_KEYS:
         st.session_state.pop(key, None)
+    for key in _OPEN_KEYS:  # a delete done: its box closes
+        st.session_state[key] = False
 
 tz = _browser_timezone()
 today = local_today(tz)
@@ -119,20 +122,20 @@ if dash.has_any_history:
 
 st.subheader("Your data")
 view.show_downloads(user_id, tz, dash.has_any_history)
-with st.expander("Delete my history", icon=":material/delete:"):
-    st.write(
+if (box := view.lazy_expander("Delete my history", icon=":material/delete:", key=_OPEN_KEYS[0])) is not None:
+    box.write(
         "Deletes all your readings, recommendations, likes and dislikes, and any photos you chose to keep. "
         "Your account stays."
     )
-    sure = st.checkbox("I understand that this cannot be undone", key=_CONFIRM_KEYS[0])
-    if st.button("Delete my history", key="delete-history", type="primary", disabled=not sure):
+    sure = box.checkbox("I understand that this cannot be undone", key=_CONFIRM_KEYS[0])
+    if box.button("Delete my history", key="delete-history", type="primary", disabled=not sure):
         if _delete(user_id, "history", readings.delete_history):
             st.session_state[_FLASH] = "Your history has been deleted."
             st.rerun()
-with st.expander("Delete my account", icon=":material/person_remove:"):
-    st.write("Deletes your account and everything it owns: readings, recommendations, likes and kept photos.")
-    sure = st.checkbox("I understand: delete my account and all my data for good", key=_CONFIRM_KEYS[1])
-    if st.button("Delete my account", key="delete-account", type="primary", disabled=not sure):
+if (box := view.lazy_expander("Delete my account", icon=":material/person_remove:", key=_OPEN_KEYS[1])) is not None:
+    box.write("Deletes your account and everything it owns: readings, recommendations, likes and kept photos.")
+    sure = box.checkbox("I understand: delete my account and all my data for good", key=_CONFIRM_KEYS[1])
+    if box.button("Delete my account", key="delete-account", type="primary", disabled=not sure):
         if _delete(user_id, "account", account.delete_account):
             sign_out()
             st.rerun()

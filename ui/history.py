@@ -13,7 +13,9 @@ from datetime import UTC, date
 import numpy as np
 import pyarrow as pa
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from awsome_core.charts import PlotSpec
 from awsome_core.emotions import EMOTIONS
 from awsome_core.history import figures
 from awsome_core.history.queries import Dashboard
@@ -22,6 +24,7 @@ from awsome_core.history.userdata import PAGE_DIGITS
 from awsome_core.services import account, readings
 from awsome_core.storage.repository import SOURCES
 from awsome_core.text import escape_markdown
+from ui.charts import plotly_chart
 from ui.runtime import get_sessionmaker, show_errors
 
 SOURCE_LABELS = {"live": "Live camera", "photo": "Photo", "manual": "API"}
@@ -29,13 +32,13 @@ RULE = (
     "Where you corrected a reading, your correction is its emotion in every chart, count and download "
     "(it counts as 100% that emotion)."
 )
-CHART_CONFIG = {"displayModeBar": False}
 _CORRECTABLE = 50  # newest readings of the range offered for correction
 TABLE_ROWS = 30  # newest recommended tracks listed on the page (and all the page loads of them)
+CORRECT_OPEN = "history-open-correct"  # widget state of the "Correct a reading" box: open or not
 
 
-def chart(fig: object, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=CHART_CONFIG)
+def chart(spec: PlotSpec, key: str) -> None:
+    plotly_chart(spec, key=key)
 
 
 def table(rows: list[dict[str, object]]) -> None:
@@ -96,10 +99,24 @@ def show_music(dash: Dashboard, tz: str | None) -> None:
     )
 
 
+def lazy_expander(label: str, *, icon: str, key: str) -> DeltaGenerator | None:
+    """A collapsed expander whose content runs only while it is open: the container while open, else None.
+
+    Opening or closing it reruns the page (``on_change="rerun"``), so a History view whose boxes stay shut
+    builds none of what they hold (issue #14: their forms and labels were a tenth of a view). The open state
+    is the widget state under *key*; ``st.session_state[key] = False`` before the call closes it."""
+    box = st.expander(label, icon=icon, key=key, on_change="rerun")
+    return box if box.open else None
+
+
 def correct_a_reading(dash: Dashboard, user_id: int, tz: str | None) -> str | None:
-    """The "Correct a reading" form over the range's newest readings; returns a message once saved."""
+    """The "Correct a reading" box over the range's newest readings (its form is built only while the box
+    is open); returns a message once saved."""
     frame = dash.frame
     if len(frame) == 0:
+        return None
+    box = lazy_expander("Correct a reading", icon=":material/edit:", key=CORRECT_OPEN)
+    if box is None:
         return None
     zone = resolve_timezone(tz)
     order = np.argsort(-frame.created_at.astype(np.int64), kind="stable")[:_CORRECTABLE]
@@ -110,7 +127,7 @@ def correct_a_reading(dash: Dashboard, user_id: int, tz: str | None) -> str | No
         source = SOURCE_LABELS.get(SOURCES[frame.source[i]] if frame.source[i] >= 0 else "", "")
         note = f"we read {model}, you said {emotion}" if model != emotion else emotion
         labels[int(frame.event_id[i])] = f"{local:%d %b %H:%M} · {source} · {note}"
-    with st.expander("Correct a reading", icon=":material/edit:"):
+    with box:
         st.caption("Pick a reading and say how you really felt; the charts and downloads follow your answer.")
         with st.form("history-correct-form", border=False):
             reading_id = st.selectbox("Reading", list(labels), format_func=labels.__getitem__, key="history-reading")

@@ -31,6 +31,7 @@ import streamlit as st
 from awsome_core.charts import probability_chart
 from awsome_core.emotions import one_hot, top_emotion
 from awsome_core.vision.live import LiveProcessor, LiveSnapshot
+from ui.charts import plotly_chart
 from ui.mood import (
     KEPT_MESSAGE,
     ReadingKept,
@@ -151,9 +152,8 @@ def show_result(user_id: int) -> None:
         f"Stored as {emotion}{note}, {how}. Change the answer above to correct it; it is saved at once. "
         "The camera keeps running: press Use this mood again for a new reading."
     )
-    chart = probability_chart(probabilities)
-    chart.update_layout(height=230)  # beside the video: the music below stays near
-    st.plotly_chart(chart, key=f"live-chart-{reading_key}")
+    chart = probability_chart(probabilities).with_layout(height=230)  # beside the video: the music stays near
+    plotly_chart(chart, key=f"live-chart-{reading_key}")
 
 
 def result_mood(confirmed: dict[str, Any] | None) -> tuple[int, dict[str, float]] | None:

@@ -40,6 +40,7 @@ from awsome_core.vision.photo import (
     mean_probabilities,
     most_face_like_first,
 )
+from ui.charts import as_built
 from ui.mood import (
     KEPT_MESSAGE,
     ReadingKept,
@@ -130,7 +131,7 @@ def analyze(data: bytes, limit: int) -> tuple[tuple[FaceEmotion, ...], bytes]:
 @st.cache_resource(max_entries=256)
 def _chart(probabilities: tuple[tuple[str, float], ...]) -> go.Figure:
     """The chart of a face's reading, built once per reading (st.plotly_chart only reads it)."""
-    return probability_chart(dict(probabilities))
+    return as_built(probability_chart(dict(probabilities)))
 
 
 @tidy_fragment

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
-import plotly.graph_objects as go
 
+from awsome_core.charts import PlotSpec
 from awsome_core.emotions import EMOTION_COLORS, EMOTIONS
 from awsome_core.history.queries import HistoryFrame, LikedTrack, PlayedTrack, StrategyEffect
 from awsome_core.history.summary import WEEKDAYS, emotion_counts, resolve_timezone, to_local, weekday_hour_grid
@@ -57,7 +57,7 @@ def bin_series(times: np.ndarray, values: np.ndarray, *, max_points: int = MAX_P
     return (bins * width + width // 2).astype("datetime64[us]"), means
 
 
-def timeline_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
+def timeline_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> PlotSpec:
     """Valence and arousal (0–1) over time."""
     title = "Valence and arousal over time"
     if len(frame) == 0:
@@ -74,7 +74,7 @@ def timeline_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: i
     return _styled(data, layout)
 
 
-def probability_area_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
+def probability_area_figure(frame: HistoryFrame, *, tz: str | None = None, max_points: int = MAX_POINTS) -> PlotSpec:
     """The 7 probabilities stacked over time (they sum to 1)."""
     title = "Emotion probabilities over time"
     if len(frame) == 0:
@@ -96,7 +96,7 @@ def probability_area_figure(frame: HistoryFrame, *, tz: str | None = None, max_p
     return _styled(data, {"title": title, "hovermode": "x unified", "yaxis": {"range": [0, 1], "tickformat": ".0%"}})
 
 
-def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
+def top_emotion_figure(frame: HistoryFrame) -> PlotSpec:
     """How many readings had each emotion on top (the user's correction where they made one)."""
     title = "Your top emotions"
     if len(frame) == 0:
@@ -112,7 +112,7 @@ def top_emotion_figure(frame: HistoryFrame) -> go.Figure:
     return _styled([bar], {"title": title, "yaxis": {"title": {"text": "readings"}}, "showlegend": False})
 
 
-def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
+def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> PlotSpec:
     """Mean valence per weekday (rows, Monday on top) and local hour of day (columns); blank = no readings."""
     title = "When you feel good: mean valence by weekday and hour of day"
     if len(frame) == 0:
@@ -134,7 +134,7 @@ def heatmap_figure(frame: HistoryFrame, *, tz: str | None = None) -> go.Figure:
     return _styled([heatmap], {"title": title, "xaxis": {"dtick": 3}, "yaxis": {"autorange": "reversed"}})
 
 
-def help_figure(effects: Sequence[StrategyEffect]) -> go.Figure:
+def help_figure(effects: Sequence[StrategyEffect]) -> PlotSpec:
     """Mean change in valence at the next reading after each strategy's recommendations."""
     title = "Did it help? Change in valence at your next reading (within an hour)"
     shown = [e for e in effects if e.batches > 0 and not math.isnan(e.mean_delta_valence)]
@@ -192,21 +192,19 @@ def wrap_title(text: str, width: int = TITLE_WRAP) -> str:
     return "<br>".join(lines)
 
 
-def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> go.Figure:
+def _empty_figure(title: str, message: str = _EMPTY_MESSAGE) -> PlotSpec:
     note = {"text": wrap_title(message), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}
     layout = {"annotations": [{**note, "font": {"size": 16}}], "title": title}
     return _styled([], {**layout, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
 
 
-def _styled(data: Sequence[Mapping[str, object]], layout: Mapping[str, object]) -> go.Figure:
+def _styled(data: Sequence[Mapping[str, object]], layout: Mapping[str, object]) -> PlotSpec:
     """The figure of *data* (traces as dicts) and *layout*, styled: title wrapped and left-aligned; the legend
     at the bottom of the figure, under the axis labels (never on the title or the ticks), with room for three
     rows of it (seven emotions on a phone).
 
-    Built in one ``go.Figure({...})`` call without plotly's validation pass (``_validate=False``): adding
-    traces and updating the layout of a built figure ran its relayout machinery each time, and validating
-    the finished dicts cost more than the rest of the figure (docs/performance.md). The dicts are written
-    in the form validation would give them (an axis title as ``{"text": ...}``), which
+    A :class:`~awsome_core.charts.PlotSpec` of plain dicts, no plotly object (see :mod:`awsome_core.charts`):
+    they are written in the form validation would give them (an axis title as ``{"text": ...}``), which
     tests/unit/test_figures_valid.py checks against a validated copy of every figure."""
     title = str(layout.get("title") or "")
     lines = wrap_title(title).count("<br>") + 1
@@ -218,4 +216,4 @@ def _styled(data: Sequence[Mapping[str, object]], layout: Mapping[str, object]) 
         "height": 420 if legend and len(data) > 1 else 380,
         "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.01, "x": 0},
     }
-    return go.Figure({"data": list(data), "layout": styled}, _validate=False)
+    return PlotSpec(list(data), styled)

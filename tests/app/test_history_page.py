@@ -17,6 +17,7 @@ from awsome_core.storage import repository
 from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.storage.models import Feedback, MoodEvent, Recommendation, Track, User
 from tests.conftest import PROJECT_ROOT
+from ui.history import CORRECT_OPEN
 
 PAGE = PROJECT_ROOT / "app_pages" / "history.py"
 CHARTS = ("history-timeline", "history-probabilities", "history-top-emotions", "history-heatmap", "history-help")
@@ -70,8 +71,11 @@ def _seed(url: str, user_id: int, *, readings: int, days_ago: float = 0.0) -> No
         session.commit()
 
 
-def _page(user_id: int, username: str = "alice") -> AppTest:
+def _page(user_id: int, username: str = "alice", *, opened: tuple[str, ...] = ()) -> AppTest:
+    """The History page for *user_id*, with the boxes whose open-state keys are *opened* open."""
     at = AppTest.from_file(str(PAGE), default_timeout=60)
+    for key in opened:
+        at.session_state[key] = True
     at.session_state["authentication_status"] = True
     at.session_state["user_id"] = user_id
     at.session_state["username"] = username
@@ -130,7 +134,7 @@ def test_delete_history_needs_confirmation_and_removes_only_the_users_rows(app_e
     alice, bob = _register(app_env, "alice"), _register(app_env, "bob")
     _seed(app_env, alice, readings=5)
     _seed(app_env, bob, readings=5)
-    at = _page(alice)
+    at = _page(alice, opened=("history-open-delete-history",))
     assert at.button(key="delete-history").disabled
     at.checkbox(key="confirm-delete-history").check().run()
     at.button(key="delete-history").click().run()
@@ -139,13 +143,15 @@ def test_delete_history_needs_confirmation_and_removes_only_the_users_rows(app_e
     assert _rows(app_env, alice) == {"mood_events": 0, "recommendations": 0, "feedback": 0, "users": 1}
     assert _rows(app_env, bob) == {"mood_events": 5, "recommendations": 1, "feedback": 1, "users": 1}
     assert "No history yet" in at.info[0].value
+    assert not at.session_state["history-open-delete-history"]  # the box closed behind the delete
+    assert not [b for b in at.button if b.key == "delete-history"]
 
 
 def test_delete_account_signs_out_and_removes_the_user(app_env: str) -> None:
     alice, bob = _register(app_env, "alice"), _register(app_env, "bob")
     _seed(app_env, alice, readings=5)
     _seed(app_env, bob, readings=5)
-    at = _page(alice)
+    at = _page(alice, opened=("history-open-delete-account",))
     at.checkbox(key="confirm-delete-account").check().run()
     at.button(key="delete-account").click().run()
     assert not at.exception
@@ -196,7 +202,7 @@ def test_api_source_is_offered_and_explained_only_when_used(app_env: str) -> Non
 def test_correcting_a_reading_from_history_changes_every_figure(app_env: str) -> None:
     alice = _register(app_env, "alice")
     _seed(app_env, alice, readings=1)  # one angry reading (EMOTIONS[0])
-    at = _page(alice)
+    at = _page(alice, opened=(CORRECT_OPEN,))
     assert at.info[0].value.startswith("Mostly angry")
     assert any("your correction is its emotion" in c.value for c in at.caption)  # the rule, stated
     (reading_id,) = at.selectbox(key="history-reading").options
@@ -246,3 +252,18 @@ def test_did_it_help_shows_once_a_reading_follows_the_music(app_env: str) -> Non
     at = _page(alice)
     assert not at.exception
     assert _chart_keys(at) == list(CHARTS)
+
+
+def test_the_closed_boxes_build_nothing_until_opened(app_env: str) -> None:
+    """ "Correct a reading" and the two delete boxes are drawn shut and hold no widgets until opened (opening one
+    reruns the page, which then builds its content)."""
+    alice = _register(app_env, "alice")
+    _seed(app_env, alice, readings=3)
+    at = _page(alice)
+    assert [e.label for e in at.expander] == ["Correct a reading", "Delete my history", "Delete my account"]
+    keys = {w.key for w in (*at.selectbox, *at.checkbox, *at.button)}
+    assert not keys & {"history-reading", "history-correct-emotion", "confirm-delete-history", "delete-account"}
+    at.session_state[CORRECT_OPEN] = True
+    at.run()
+    assert len(at.selectbox(key="history-reading").options) == 3
+    assert not [c for c in at.checkbox if c.key == "confirm-delete-history"]

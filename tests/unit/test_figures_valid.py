@@ -1,8 +1,11 @@
-"""The figures built without plotly's validation pass (``_validate=False``) are what validation would give.
+"""The figures, built as plain specs without plotly's validation, are what validation would give, and reach
+the page as the JSON a plotly figure of them would.
 
 Validation raises on a misspelt property and rewrites shorthands (an axis ``title`` string becomes
-``{"text": ...}``); a figure that skipped it must already be in that form, or plotly.js would get
-something no validated figure ever sends.
+``{"text": ...}``); a spec that skipped it must already be in that form, or plotly.js would get something no
+validated figure ever sends. ``ui.charts`` hands a spec to ``st.plotly_chart`` without building a plotly
+figure; what Streamlit makes of it (``return_figure_from_figure_or_data``, then ``plotly.io.to_json``) must be
+what it makes of a validated ``go.Figure`` of the spec, Streamlit's template included.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+import streamlit.elements.plotly_chart  # noqa: F401  # registers Streamlit's template as plotly's default
 
-from awsome_core.charts import probability_chart
+from awsome_core.charts import PlotSpec, probability_chart
 from awsome_core.emotions import EMOTIONS, VALENCE_AROUSAL
 from awsome_core.history import figures
 from awsome_core.history.queries import HistoryFrame, StrategyEffect
+from ui.charts import as_built
 
 
 def _frame(n: int) -> HistoryFrame:
@@ -37,11 +43,19 @@ def _frame(n: int) -> HistoryFrame:
 
 
 def _as_sent(fig: go.Figure) -> object:
-    """The figure's JSON as st.plotly_chart sends it, parsed (key order does not matter)."""
-    return json.loads(pio.to_json(fig, validate=False))
+    """The figure's JSON as st.plotly_chart sends it (its own two steps), parsed (key order does not matter)."""
+    return json.loads(pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True), validate=False))
 
 
-BUILDERS: dict[str, Callable[[HistoryFrame], go.Figure]] = {
+def _check(spec: PlotSpec) -> None:
+    """*spec*, handed over by ui.charts, sends what its validated plotly figure sends; twice, unchanged."""
+    validated = _as_sent(go.Figure(spec.to_dict()))
+    assert _as_sent(as_built(spec)) == validated
+    assert _as_sent(as_built(spec)) == validated  # the spec itself was not changed on the way
+    assert json.loads(json.dumps(validated))["layout"]["template"]["layout"]["colorway"][0] == "#000001"
+
+
+BUILDERS: dict[str, Callable[[HistoryFrame], PlotSpec]] = {
     "timeline": figures.timeline_figure,
     "probability_area": figures.probability_area_figure,
     "top_emotion": figures.top_emotion_figure,
@@ -56,21 +70,20 @@ EFFECTS: Sequence[StrategyEffect] = [
 @pytest.mark.parametrize("n", [0, 1, 30, 700])
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_history_figures_equal_their_validated_copy(name: str, n: int) -> None:
-    fig = BUILDERS[name](_frame(n))
-    assert _as_sent(fig) == _as_sent(go.Figure(fig.to_dict()))
+    _check(BUILDERS[name](_frame(n)))
 
 
 @pytest.mark.parametrize("effects", [EFFECTS, []])
 def test_help_figure_equals_its_validated_copy(effects: Sequence[StrategyEffect]) -> None:
-    fig = figures.help_figure(effects)
-    assert _as_sent(fig) == _as_sent(go.Figure(fig.to_dict()))
+    _check(figures.help_figure(effects))
 
 
 @pytest.mark.parametrize("title", [None, "Face 1"])
 def test_probability_chart_equals_its_validated_copy(title: str | None) -> None:
-    fig = probability_chart({e: i / 21 for i, e in enumerate(EMOTIONS)}, title=title)
-    assert _as_sent(fig) == _as_sent(go.Figure(fig.to_dict()))
-    assert fig.layout.yaxis.title.text == "probability (%)"
+    spec = probability_chart({e: i / 21 for i, e in enumerate(EMOTIONS)}, title=title)
+    _check(spec)
+    _check(spec.with_layout(height=230))
+    assert spec.figure().layout.yaxis.title.text == "probability (%)"
 
 
 def test_a_misspelt_property_would_be_caught() -> None:

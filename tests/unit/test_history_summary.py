@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
+from awsome_core.charts import PlotSpec
 from awsome_core.emotions import EMOTION_COLORS, EMOTIONS, VALENCE_AROUSAL
 from awsome_core.history import figures
 from awsome_core.history.queries import HistoryFrame, PlayedTrack, StrategyEffect
@@ -132,26 +132,26 @@ class TestFigures:
     )
 
     @pytest.mark.parametrize("build", BUILDERS)
-    def test_empty_data_gives_a_figure_that_says_so(self, build: Callable[[HistoryFrame], go.Figure]) -> None:
+    def test_empty_data_gives_a_figure_that_says_so(self, build: Callable[[HistoryFrame], PlotSpec]) -> None:
         fig = build(HistoryFrame())
-        assert isinstance(fig, go.Figure) and len(fig.data) == 0
-        assert fig.layout.annotations[0].text == "No readings in this range"
-        fig.to_json()  # serializable
+        assert isinstance(fig, PlotSpec) and len(fig.data) == 0
+        assert fig.figure().layout.annotations[0].text == "No readings in this range"
+        fig.figure().to_json()  # serializable
 
     def test_help_figure_without_effects_says_so(self) -> None:
         effects = [StrategyEffect("match", 0, float("nan"), 0)]
-        assert "within an hour" in figures.help_figure(effects).layout.annotations[0].text
-        assert figures.help_figure([StrategyEffect("lift", 2, 0.3, 2)]).data[0].y == (0.3,)
+        assert "within an hour" in figures.help_figure(effects).figure().layout.annotations[0].text
+        assert figures.help_figure([StrategyEffect("lift", 2, 0.3, 2)]).figure().data[0].y == (0.3,)
 
     def test_figures_use_the_emotion_colours(self) -> None:
         frame = _frame(["2026-03-07T09:00", "2026-03-08T10:00"], ["happy", "sad"])
-        area = figures.probability_area_figure(frame)
+        area = figures.probability_area_figure(frame).figure()
         assert [t.name for t in area.data] == list(EMOTIONS)
         assert [t.line.color for t in area.data] == [EMOTION_COLORS[e] for e in EMOTIONS]
-        bars = figures.top_emotion_figure(frame).data[0]
+        bars = figures.top_emotion_figure(frame).figure().data[0]
         assert list(bars.marker.color) == [EMOTION_COLORS[e] for e in EMOTIONS] and bars.y[3] == 1
         assert len(figures.timeline_figure(frame).data) == 2
-        heat = figures.heatmap_figure(frame, tz="Europe/Berlin").data[0]
+        heat = figures.heatmap_figure(frame, tz="Europe/Berlin").figure().data[0]
         assert heat.z[5][10] == pytest.approx(0.90)  # Saturday 10:00 in Berlin
 
     def test_long_ranges_are_averaged_into_bins(self) -> None:
@@ -173,7 +173,8 @@ class TestFigures:
             "When you feel good: mean valence",
             "by weekday and hour of day",
         ]
-        fig = figures.probability_area_figure(_frame(["2026-03-07T09:00", "2026-03-08T10:00"], ["happy", "sad"]))
+        spec = figures.probability_area_figure(_frame(["2026-03-07T09:00", "2026-03-08T10:00"], ["happy", "sad"]))
+        fig = spec.figure()
         assert all(len(line) <= figures.TITLE_WRAP for line in fig.layout.title.text.split("<br>"))
         assert fig.layout.legend.yref == "container" and fig.layout.legend.y < 0.05  # at the bottom, off the title
         assert fig.layout.margin.t >= 30 + 20 * (fig.layout.title.text.count("<br>") + 1)
