@@ -137,13 +137,10 @@ def load_dashboard(
     """Run every query of the History page for one range: the benchmark times exactly this.
 
     *played_limit*: how many of the newest recommendations to load (the page lists a few and says how many
-    there are: ``played_total``, counted only when they do not all fit)."""
+    there are: ``played_total``, counted in the same statement)."""
     frame = load_history(session=session, user_id=user_id, since=since, until=until, sources=sources)
     all_sources = frame if sources is None or set(sources) >= set(SOURCES) else None
-    played = played_tracks(session=session, user_id=user_id, since=since, until=until, limit=played_limit)
-    total = len(played)
-    if total >= played_limit:
-        total = count_played(session=session, user_id=user_id, since=since, until=until)
+    played, total = _played_and_total(session=session, user_id=user_id, since=since, until=until, limit=played_limit)
     return Dashboard(
         frame=frame,
         played=played,
@@ -152,14 +149,6 @@ def load_dashboard(
         has_any_history=len(frame) > 0 or has_history(session=session, user_id=user_id),
         played_total=total,
     )
-
-
-def count_played(*, session: Session, user_id: int, since: datetime | None, until: datetime | None) -> int:
-    """How many tracks were recommended to the user in the range (every batch, every rank)."""
-    query = select(func.count()).where(
-        Recommendation.user_id == user_id, *repository.time_range(Recommendation.created_at, since, until)
-    )
-    return int(session.scalar(query.select_from(Recommendation)) or 0)
 
 
 def has_history(*, session: Session, user_id: int) -> bool:
@@ -217,10 +206,19 @@ def played_tracks(
     *, session: Session, user_id: int, since: datetime | None = None, until: datetime | None = None, limit: int = 200
 ) -> list[PlayedTrack]:
     """Return the user's most recent *limit* recommendations in the range, newest batch first, by rank."""
+    return _played_and_total(session=session, user_id=user_id, since=since, until=until, limit=limit)[0]
+
+
+def _played_and_total(
+    *, session: Session, user_id: int, since: datetime | None, until: datetime | None, limit: int
+) -> tuple[list[PlayedTrack], int]:
+    """:func:`played_tracks` and how many recommendations the range holds in all, in one statement (the count is
+    a window over the rows before the LIMIT: every batch, every rank)."""
     mood = func.coalesce(MoodEvent.corrected_emotion, MoodEvent.top_emotion)
     query = (
         select(Recommendation.created_at, Recommendation.mood_event_id, mood, Recommendation.strategy)
         .add_columns(Recommendation.rank, Track.id, Track.title, Track.artists, Track.spotify_id, Feedback.value)
+        .add_columns(func.count().over())
         .join(Track, Track.id == Recommendation.track_id)
         .outerjoin(MoodEvent, and_(MoodEvent.id == Recommendation.mood_event_id, MoodEvent.user_id == user_id))
         .outerjoin(Feedback, and_(Feedback.user_id == user_id, Feedback.track_id == Recommendation.track_id))
@@ -228,9 +226,11 @@ def played_tracks(
         .order_by(Recommendation.created_at.desc(), Recommendation.id.desc())
         .limit(limit)
     )
-    played = [PlayedTrack(*row) for row in session.execute(query)]
+    rows = session.execute(query).all()
+    played = [PlayedTrack(*row[:-1]) for row in rows]
     # Newest batch first, each batch in rank order (the SQL order keeps the LIMIT on the newest rows).
-    return sorted(played, key=lambda p: (-p.recommended_at.timestamp(), p.mood_event_id or 0, p.rank))
+    played.sort(key=lambda p: (-p.recommended_at.timestamp(), p.mood_event_id or 0, p.rank))
+    return played, int(rows[0][-1]) if rows else 0
 
 
 def liked_tracks(
@@ -286,9 +286,11 @@ def did_it_help(
         if readings is None or until is None:
             ids, times, valence = _readings_between(session, user_id, MoodEvent.created_at > first, last + HELP_WINDOW)
         else:
-            tail = _readings_between(session, user_id, MoodEvent.created_at >= until, last + HELP_WINDOW)
             known = (readings.event_id, readings.created_at, readings.valence)
-            ids, times, valence = (np.concatenate(pair) for pair in zip(known, tail, strict=True))
+            ids, times, valence = known
+            if last + HELP_WINDOW >= until:  # a batch's next reading may lie after the range: read those too
+                tail = _readings_between(session, user_id, MoodEvent.created_at >= until, last + HELP_WINDOW)
+                ids, times, valence = (np.concatenate(pair) for pair in zip(known, tail, strict=True))
         for strategy, at, event_id, before in batches:
             after = _next_reading(ids, times, valence, at, exclude_id=event_id)
             if after is not None:

@@ -223,6 +223,13 @@ def test_did_it_help_gives_the_change_in_valence_per_strategy(session: Session) 
         [e.mean_delta_valence for e in with_frame], [e.mean_delta_valence for e in plain], equal_nan=True
     )
     assert next(e for e in plain if e.strategy == "lift").batches == 2  # the 03:30 reading lies after `until`
+    # A range ending more than an hour after its last batch: nothing after it can count, and nothing is read.
+    whole = load_history(session=session, user_id=alice.id, since=T0, until=T0 + timedelta(days=1))
+    day_again = queries.did_it_help(
+        session=session, user_id=alice.id, since=T0, until=T0 + timedelta(days=1), readings=whole
+    )
+    counts = [(e.strategy, e.batches, e.improved) for e in day]
+    assert [(e.strategy, e.batches, e.improved) for e in day_again] == counts
 
 
 # ----------------------------------------------------------------------------- export
