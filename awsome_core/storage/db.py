@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, PoolResetState, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -63,6 +63,7 @@ def make_engine(url: str | URL, *, read_timeout_s: int = 15) -> Engine:
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb"):
         kwargs.update(pool_timeout=10, pool_size=MYSQL_POOL_SIZE, max_overflow=MYSQL_MAX_OVERFLOW)
+        kwargs["pool_reset_on_return"] = None  # the reset event rolls back instead, when needed
         kwargs["connect_args"] = {
             "connect_timeout": 5,
             "read_timeout": read_timeout_s,
@@ -77,7 +78,52 @@ def make_engine(url: str | URL, *, read_timeout_s: int = 15) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
     elif backend in ("mysql", "mariadb"):
         _ping_only_when_idle(engine)
+        _roll_back_only_when_open(engine)
     return engine
+
+
+def _roll_back_only_when_open(engine: Engine) -> None:
+    """Make this engine's pool roll a returned connection back only when a transaction may be open on it.
+
+    The pool's default resets every connection it gets back with a ROLLBACK: one more round trip after each
+    commit (two per photo reading, docs/performance.md), when the server has no transaction left to end.
+    Here the pool's own reset is off (``pool_reset_on_return=None``, :func:`make_engine`) and its ``reset``
+    event rolls back instead, unless SQLAlchemy already did (``transaction_was_reset``: a session or
+    connection closed inside its transaction) or the last thing done on the connection was a commit or a
+    rollback that succeeded, with no statement since. Anything else (a statement after the commit, a raw
+    DBAPI cursor, a failed commit) counts as open: an open transaction is never handed on, because its
+    REPEATABLE READ snapshot would hide other writers' rows from the connection's next user
+    (tests/integration/test_db_pool.py). Like :func:`_ping_only_when_idle`, the overrides are on this
+    engine's own dialect instance.
+    """
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+    ended: weakref.WeakSet[Any] = weakref.WeakSet()  # DBAPI connections whose transaction is known to be over
+
+    def raw(connection: Any) -> Any:  # the dialect gets the pool's proxy, the pool's events the DBAPI connection
+        return getattr(connection, "dbapi_connection", connection)
+
+    def do_commit(connection: Any) -> None:
+        commit(connection)
+        ended.add(raw(connection))
+
+    def do_rollback(connection: Any) -> None:
+        rollback(connection)
+        ended.add(raw(connection))
+
+    def opened(connection: Any, *_: Any) -> None:  # checked out, or a statement about to run
+        ended.discard(raw(connection))
+
+    def on_reset(dbapi_connection: Any, connection_record: Any, state: PoolResetState) -> None:
+        if not (state.terminate_only or state.transaction_was_reset or dbapi_connection in ended):
+            rollback(dbapi_connection)
+            ended.add(dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    event.listen(engine, "checkout", opened)
+    event.listen(engine, "before_cursor_execute", lambda conn, *_: opened(conn.connection))
+    event.listen(engine, "reset", on_reset)
 
 
 def _ping_only_when_idle(engine: Engine) -> None:
