@@ -119,8 +119,8 @@ def _roll_back_only_when_open(engine: Engine) -> None:
             rollback(dbapi_connection)
             ended.add(dbapi_connection)
 
-    dialect.do_commit = do_commit  # type: ignore[method-assign]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
     event.listen(engine, "checkout", opened)
     event.listen(engine, "before_cursor_execute", lambda conn, *_: opened(conn.connection))
     event.listen(engine, "reset", on_reset)
