@@ -165,6 +165,15 @@ def test_history_and_about_at_desktop_and_phone_sizes(app_factory: Any, browser:
         charts = page.evaluate(_CHART_LAYOUT_JS)
         assert len(charts) == 5 and [c for c in charts if c["overlap"] or c["cut"]] == [], charts
         page.set_viewport_size({"width": 1366, "height": 900})
+        # The boxes are built only when opened (a rerun): their content comes after the click.
+        expect(page.get_by_role("combobox", name="Reading")).to_have_count(0)
+        page.get_by_text("Correct a reading").click()
+        expect(page.get_by_role("combobox", name="Reading")).to_be_visible()
+        page.get_by_text("Delete my history", exact=True).first.click()
+        expect(page.get_by_text("I understand that this cannot be undone")).to_be_visible()
+        expect(page.locator(".js-plotly-plot")).to_have_count(5)
+        wait_idle(page)
+        _screens(page, "history-boxes-open")
         open_page(page, "About", "About AWSome")
         expect(page.get_by_text("What AWSome does with your face.")).to_be_visible()
         expect(page.get_by_text("\\")).to_have_count(0)  # no escape backslash shown anywhere
