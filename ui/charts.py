@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
-from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
+from _plotly_utils.utils import is_skipped_key, to_typed_array_spec
 from streamlit.delta_generator import DeltaGenerator
 
 from awsome_core.charts import PlotSpec
@@ -33,12 +34,14 @@ def _template(name: str) -> dict[str, Any]:
 
 def _typed(value: Any) -> Any:
     """*value* with its numpy arrays as plotly's typed-array specs (base64), as ``go.Figure.to_dict()`` gives
-    them (its ``convert_to_base64``), in new containers: the spec itself is not changed."""
+    them (its ``convert_to_base64``), in new containers: the spec itself is not changed. Specs hold numpy
+    arrays, plain containers and scalars only, so an ``isinstance`` test replaces plotly's check of every
+    value for pandas, narwhals and array-likes (a tenth of a History view, docs/performance.md)."""
     if isinstance(value, dict):
         return {k: v if is_skipped_key(k) else _typed(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_typed(v) for v in value]
-    if is_homogeneous_array(value):
+    if isinstance(value, np.ndarray) and value.ndim:
         return to_typed_array_spec(value)
     return value
 
