@@ -95,3 +95,32 @@ def test_scripts_that_run_on_every_rerun_define_no_cached_function_or_fragment()
                     if isinstance(target, ast.Attribute) and target.attr in _BUILT_PER_RUN:
                         found.append(f"{script.name}: {node.name} (@{target.attr})")
     assert found == []
+
+
+def _chart_script() -> None:  # an AppTest script: one chart drawn as ui.charts draws it, one from a go.Figure
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from awsome_core.charts import probability_chart
+    from ui.charts import as_built
+
+    spec = probability_chart({"happy": 0.75, "sad": 0.25}, title="Face 1")
+    st.plotly_chart(as_built(spec), key="as-built")
+    st.plotly_chart(go.Figure(spec.to_dict()), key="validated")
+
+
+def test_st_plotly_chart_sends_a_spec_as_it_sends_its_validated_figure() -> None:
+    """ui.charts hands st.plotly_chart a figure type whose only working method is ``to_dict()``: Streamlit must
+    still convert figures with plotly's ``return_figure_from_figure_or_data`` and ``plotly.io.to_json``, and
+    send the same JSON (Streamlit's template included) as for a ``go.Figure`` of the same spec."""
+    import json
+
+    from streamlit.elements import plotly_chart
+    from streamlit.testing.v1 import AppTest
+
+    source = inspect.getsource(plotly_chart.PlotlyMixin.plotly_chart)
+    assert "return_figure_from_figure_or_data(" in source and "plotly.io.to_json(figure, validate=False)" in source
+    at = AppTest.from_function(_chart_script).run()
+    assert not at.exception
+    sent, validated = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert sent == validated and sent["layout"]["template"]["layout"]["colorway"][0] == "#000001"
