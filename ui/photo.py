@@ -55,7 +55,7 @@ from ui.mood import (
 )
 from ui.music import show_recommendations
 from ui.runtime import show_errors
-from ui.widget_memory import tidy_fragment
+from ui.widget_memory import forget_uploads_left_behind, tidy_fragment
 
 MB: Final = 1_000_000  # the megabyte of the sizes Streamlit shows under an uploaded file
 UPLOAD: Final = "upload"
@@ -158,6 +158,7 @@ def show_reader(user_id: int, max_upload_mb: int) -> None:
             on_change=mark_changed,
             args=(SNAPSHOT,),
         )
+    forget_uploads_left_behind(upload, snapshot)
     picture = choose_picture(upload, snapshot)
     if picture is None or too_large(picture, max_upload_mb):
         return

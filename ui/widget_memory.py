@@ -118,3 +118,31 @@ def tidy_fragment(body: Callable[P, None]) -> Callable[P, None]:
         drop_widgets_left_behind()
 
     return st.fragment(run)  # type: ignore[return-value]
+
+
+_HELD = "_uploads_held"  # file ids the Photo page's inputs held on its last run
+
+
+def forget_uploads_left_behind(*current: Any) -> int:
+    """Remove this session's uploaded files that the Photo page's inputs held before and hold no longer;
+    return how many. *current* are the inputs' values now (``UploadedFile`` or None).
+
+    Streamlit keeps an uploaded file's bytes until the browser deletes it (the chip's ×, or a new file in the
+    same uploader) or the session ends. A user who goes to History and back finds an empty uploader, and the
+    browser never deletes the file it held before: each such round left one picture (up to the upload limit)
+    in the server's memory for the rest of the session (20 sessions grew by a quarter in 5 minutes,
+    docs/performance.md, sixth pass). Only files this page's own inputs held are removed.
+    tests/unit/test_widget_memory.py fails when an upgrade renames the internals used here.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return 0
+    held: set[str] = st.session_state.setdefault(_HELD, set())
+    now = {f.file_id for f in current if f is not None}
+    stale = held - now
+    if stale:
+        for file_id in stale:
+            ctx.uploaded_file_mgr.remove_file(ctx.session_id, file_id)
+    held.clear()
+    held.update(now)
+    return len(stale)

@@ -111,3 +111,36 @@ def test_a_fragment_run_forgets_the_widgets_its_fragments_drew_before_and_nothin
 
     ctx.fragment_ids_this_run = None  # a full run: Streamlit's own cleanup, nothing here
     assert memory.drop_widgets_left_behind() == 0
+
+
+def test_uploads_the_photo_inputs_no_longer_hold_are_removed_and_only_those(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the page's inputs held and hold no longer (the user went to History and came back, or dropped a
+    new file) is removed from this session's uploads; the file held now, and files the page never held, stay."""
+    from types import SimpleNamespace
+
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    from ui import widget_memory
+
+    manager = MemoryUploadedFileManager("/_stcore/upload_file")
+    monkeypatch.setattr(
+        widget_memory, "get_script_run_ctx", lambda: SimpleNamespace(session_id="s", uploaded_file_mgr=manager)
+    )
+    monkeypatch.setattr(widget_memory, "st", SimpleNamespace(session_state={}))
+    for name in "ABC":
+        manager.add_file("s", UploadedFileRec(file_id=name, name=name, type="image/jpeg", data=b"x" * 1000))
+    manager.add_file("other", UploadedFileRec(file_id="A", name="A", type="image/jpeg", data=b"x"))
+
+    def held(name: str | None) -> UploadedFile | None:
+        return UploadedFile(manager.get_files("s", [name])[0], FileURLs()) if name else None
+
+    def left() -> list[str]:
+        return sorted(f.file_id for f in manager.get_files("s", ["A", "B", "C"]))
+
+    assert widget_memory.forget_uploads_left_behind(held("A"), None) == 0 and left() == ["A", "B", "C"]
+    assert widget_memory.forget_uploads_left_behind(held("A"), None) == 0 and left() == ["A", "B", "C"]
+    assert widget_memory.forget_uploads_left_behind(None, held("C")) == 1 and left() == ["B", "C"]  # A: gone
+    assert widget_memory.forget_uploads_left_behind(None, None) == 1 and left() == ["B"]  # back from History
+    assert [f.file_id for f in manager.get_files("other", ["A"])] == ["A"]  # another session's file stays
