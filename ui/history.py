@@ -15,7 +15,6 @@ import pyarrow as pa
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from awsome_core.charts import PlotSpec
 from awsome_core.emotions import EMOTIONS
 from awsome_core.history import figures
 from awsome_core.history.queries import Dashboard
@@ -35,10 +34,6 @@ RULE = (
 _CORRECTABLE = 50  # newest readings of the range offered for correction
 TABLE_ROWS = 30  # newest recommended tracks listed on the page (and all the page loads of them)
 CORRECT_OPEN = "history-open-correct"  # widget state of the "Correct a reading" box: open or not
-
-
-def chart(spec: PlotSpec, key: str) -> None:
-    plotly_chart(spec, key=key)
 
 
 def table(rows: list[dict[str, object]]) -> None:
@@ -62,13 +57,13 @@ def show_charts(dash: Dashboard, tz: str | None, start: date, end: date, today: 
             strict=True,
         ):
             st.metric(label, value, width=160)
-    chart(figures.timeline_figure(frame, tz=tz), "history-timeline")
-    chart(figures.probability_area_figure(frame, tz=tz), "history-probabilities")
+    plotly_chart(figures.timeline_figure(frame, tz=tz), key="history-timeline")
+    plotly_chart(figures.probability_area_figure(frame, tz=tz), key="history-probabilities")
     left, right = st.columns(2)
     with left:
-        chart(figures.top_emotion_figure(frame), "history-top-emotions")
+        plotly_chart(figures.top_emotion_figure(frame), key="history-top-emotions")
     with right:
-        chart(figures.heatmap_figure(frame, tz=tz), "history-heatmap")
+        plotly_chart(figures.heatmap_figure(frame, tz=tz), key="history-heatmap")
     st.caption(RULE)
 
 
@@ -92,7 +87,7 @@ def show_music(dash: Dashboard, tz: str | None) -> None:
             "rose after each kind of music."
         )
         return
-    chart(figures.help_figure(dash.effects), "history-help")
+    plotly_chart(figures.help_figure(dash.effects), key="history-help")
     st.caption(
         "Change in valence (0 unpleasant … 1 pleasant) from the reading the music was chosen for to your "
         "next reading, when that came within an hour."
@@ -103,7 +98,7 @@ def lazy_expander(label: str, *, icon: str, key: str) -> DeltaGenerator | None:
     """A collapsed expander whose content runs only while it is open: the container while open, else None.
 
     Opening or closing it reruns the page (``on_change="rerun"``), so a History view whose boxes stay shut
-    builds none of what they hold (issue #14: their forms and labels were a tenth of a view). The open state
+    builds none of what they hold (issue #14, docs/performance.md). The open state
     is the widget state under *key*; ``st.session_state[key] = False`` before the call closes it."""
     box = st.expander(label, icon=icon, key=key, on_change="rerun")
     return box if box.open else None

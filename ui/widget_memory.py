@@ -130,19 +130,16 @@ def forget_uploads_left_behind(*current: Any) -> int:
     Streamlit keeps an uploaded file's bytes until the browser deletes it (the chip's ×, or a new file in the
     same uploader) or the session ends. A user who goes to History and back finds an empty uploader, and the
     browser never deletes the file it held before: each such round left one picture (up to the upload limit)
-    in the server's memory for the rest of the session (20 sessions grew by a quarter in 5 minutes,
-    docs/performance.md, sixth pass). Only files this page's own inputs held are removed.
+    in the server's memory for the rest of the session (docs/performance.md, sixth pass). Only files this
+    page's own inputs held are removed.
     tests/unit/test_widget_memory.py fails when an upgrade renames the internals used here.
     """
     ctx = get_script_run_ctx()
     if ctx is None:
         return 0
-    held: set[str] = st.session_state.setdefault(_HELD, set())
     now = {f.file_id for f in current if f is not None}
-    stale = held - now
-    if stale:
-        for file_id in stale:
-            ctx.uploaded_file_mgr.remove_file(ctx.session_id, file_id)
-    held.clear()
-    held.update(now)
+    stale = st.session_state.get(_HELD, set()) - now
+    for file_id in stale:
+        ctx.uploaded_file_mgr.remove_file(ctx.session_id, file_id)
+    st.session_state[_HELD] = now
     return len(stale)
