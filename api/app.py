@@ -21,6 +21,7 @@ from api.schemas import Problem, ReadingCreate, ReadingUpload
 from awsome_core.config import Settings
 from awsome_core.storage.db import make_engine, make_sessionmaker
 from awsome_core.vision.classifier import get_classifier, serving_tta
+from awsome_core.vision.threads import use_one_opencv_thread
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class BodySizeLimit:
 
 def build_runtime(settings: Settings) -> Runtime:
     url = settings.effective_database_url
+    use_one_opencv_thread()  # each request's images on its own thread (awsome_core/vision/threads.py)
     classifier = get_classifier(str(settings.model_path), tta=None)
     return Runtime(
         settings=settings,

@@ -669,7 +669,9 @@ def analysis_core_ms(photo: bytes, repeats: int = 15) -> float:
     from awsome_core.config import Settings
     from awsome_core.vision import get_classifier
     from awsome_core.vision.photo import analyze_photo
+    from awsome_core.vision.threads import use_one_opencv_thread
 
+    use_one_opencv_thread()  # as the server runs it: the whole analysis on this thread, counted by thread_time
     settings = Settings.load({})
     model = get_classifier(str(settings.model_path), tta=None)
     limit = settings.max_upload_mb * 1_000_000

@@ -11,6 +11,7 @@ from awsome_core.vision.detector import Box, FaceDetector, detect_faces
 from awsome_core.vision.image_io import decode_image
 from awsome_core.vision.overlay import draw_faces, draw_probability_bars
 from awsome_core.vision.smoothing import LatestResult, ProbabilitySmoother
+from awsome_core.vision.threads import use_one_opencv_thread
 
 __all__ = [
     "Box",
@@ -26,4 +27,5 @@ __all__ = [
     "draw_faces",
     "draw_probability_bars",
     "get_classifier",
+    "use_one_opencv_thread",
 ]
