@@ -12,11 +12,13 @@ from ui.login import show_sign_in
 from ui.runtime import bounded_gc, configure_logging, get_settings, page_icon_url, serving_threads
 from ui.session import current_user_id, sign_out, sync_login_state
 from ui.signup import show_welcome
+from ui.theme_once import build_theme_once
 from ui.widget_memory import drop_stale_widget_metadata
 
 st.set_page_config(page_title="AWSome", page_icon=page_icon_url(), layout="wide")  # the bundled icon
 bounded_gc()  # replaces Streamlit's gc.collect() after every run (ui/runtime.py)
 serving_threads()  # OpenCV without a thread pool of its own (awsome_core/vision/threads.py)
+build_theme_once()  # the theme of each run's NewSession message built once per process (ui/theme_once.py)
 drop_stale_widget_metadata()  # Streamlit keeps gone widgets' metadata (and what it holds) otherwise
 
 

@@ -26,6 +26,10 @@ from awsome_core.vision import use_one_opencv_thread
 logger = logging.getLogger(__name__)
 
 GC_INTERVAL_S = 10.0  # a full collection this often, in the background (see bounded_gc)
+# Python's automatic collections (gc.set_threshold): a young collection every GC_YOUNG allocations net of
+# frees (Python's default: 700), the middle generation every GC_MIDDLE young ones (10); full ones are left
+# to bounded_gc (GC_FULL_AFTER middle collections is never reached in its GC_INTERVAL_S).
+GC_YOUNG, GC_MIDDLE, GC_FULL_AFTER = 5000, 20, 1000
 
 
 @st.cache_resource
@@ -36,10 +40,15 @@ def bounded_gc() -> threading.Thread:
     (``gc.freeze``) so that those collections walk only what sessions created since; memory stays bounded
     because cyclic garbage (script frames, reruns' exceptions holding images) lives at most that long, and
     glibc's ``malloc_trim`` then hands freed memory back (the script threads' malloc arenas keep it otherwise).
+    Python's own collections run less often (:data:`GC_YOUNG`, :data:`GC_MIDDLE`, :data:`GC_FULL_AFTER`): a
+    reading allocates tens of thousands of objects, nearly all freed by reference counting, and at Python's
+    default thresholds the server spent about as much CPU in young and middle collections as in the timed
+    full ones (docs/performance.md, "Seventh pass").
     Defined here, not in app.py: app.py runs on every rerun, and a cached function defined there is built
     again each time (its source read and tokenized)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(GC_YOUNG, GC_MIDDLE, GC_FULL_AFTER)
     try:
         trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):  # not glibc

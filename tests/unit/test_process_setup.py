@@ -1,4 +1,5 @@
-"""OpenCV runs on the caller's thread in the serving processes (awsome_core/vision/threads.py)."""
+"""What the serving processes set up once: OpenCV on the caller's thread (awsome_core/vision/threads.py), the
+collector's schedule (ui/runtime.bounded_gc)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,17 @@ def test_the_api_runtime_sets_it_up() -> None:
         """
     )
     assert out.splitlines()[-1] == "1"
+
+
+def test_the_app_process_collects_on_its_own_schedule() -> None:
+    out = _in_a_fresh_process(
+        """
+        import gc, threading
+        from ui.runtime import GC_FULL_AFTER, GC_MIDDLE, GC_YOUNG, bounded_gc
+        default = gc.get_threshold()
+        thread = bounded_gc()
+        print(gc.get_threshold() == (GC_YOUNG, GC_MIDDLE, GC_FULL_AFTER),
+              GC_YOUNG > default[0], gc.get_freeze_count() > 0, thread.is_alive() and thread.daemon)
+        """
+    )
+    assert out.splitlines()[-1] == "True True True True"
