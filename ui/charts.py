@@ -18,12 +18,15 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
-from _plotly_utils.utils import is_skipped_key, to_typed_array_spec
+from _plotly_utils.utils import to_typed_array_spec
 from streamlit.delta_generator import DeltaGenerator
 
 from awsome_core.charts import PlotSpec
 
 CHART_CONFIG = {"displayModeBar": False}  # plotly's mode bar sat on the titles on a phone
+# The keys whose values plotly's to_dict() leaves as they are (``_plotly_utils.utils.is_skipped_key``, which
+# tests each key against its list one by one); tests/unit/test_figures_valid.py holds the two to each other.
+SKIPPED_KEYS = frozenset({"geojson", "layer", "layers", "range"})
 
 
 @functools.cache
@@ -39,7 +42,7 @@ def _typed(value: Any) -> Any:
     arrays, plain containers and scalars only, so an ``isinstance`` test replaces plotly's check of every
     value for pandas, narwhals and array-likes (a tenth of a History view, docs/performance.md)."""
     if isinstance(value, dict):
-        return {k: v if is_skipped_key(k) else _typed(v) for k, v in value.items()}
+        return {k: v if k in SKIPPED_KEYS else _typed(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_typed(v) for v in value]
     if isinstance(value, np.ndarray) and value.ndim:
@@ -54,13 +57,18 @@ class _AsBuilt(go.Figure):
 
     def __init__(self, spec: PlotSpec) -> None:  # NOTE: no super().__init__: skipping plotly's tree is the point
         self._spec = spec
+        self._built: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        built: dict[str, Any] = _typed(self._spec.to_dict())
-        default = pio.templates.default
-        if "template" not in built["layout"] and isinstance(default, str):
-            built["layout"]["template"] = _template(default)
-        return built
+        """The spec as plotly's ``to_dict()`` gives it, built on the first call (a figure kept for reruns, like
+        the Photo page's chart of a reading, is converted once; Streamlit only serialises what it gets)."""
+        if self._built is None:
+            built: dict[str, Any] = _typed(self._spec.to_dict())
+            default = pio.templates.default
+            if "template" not in built["layout"] and isinstance(default, str):
+                built["layout"]["template"] = _template(default)
+            self._built = built
+        return self._built
 
 
 def as_built(spec: PlotSpec) -> go.Figure:

@@ -91,3 +91,19 @@ def test_a_misspelt_property_would_be_caught() -> None:
     fig = go.Figure({"data": [{"type": "bar", "colour": "red"}]}, _validate=False)
     with pytest.raises(ValueError, match="colour"):
         go.Figure(fig.to_dict())
+
+
+def test_the_keys_left_as_they_are_are_plotlys() -> None:
+    from _plotly_utils.utils import is_skipped_key
+
+    from ui.charts import SKIPPED_KEYS
+
+    candidates = {*SKIPPED_KEYS, "x", "y", "z", "text", "customdata", "ranges", "rangeslider", "layout", "geo"}
+    assert {k for k in candidates if is_skipped_key(k)} == SKIPPED_KEYS
+
+
+def test_a_kept_figure_is_converted_once_and_stays_the_same() -> None:
+    figure = as_built(probability_chart(dict.fromkeys(EMOTIONS, 1 / len(EMOTIONS))))
+    first = json.dumps(figure.to_dict(), sort_keys=True)
+    assert figure.to_dict() is figure.to_dict()
+    assert json.dumps(figure.to_dict(), sort_keys=True) == first
