@@ -41,9 +41,9 @@ def bounded_gc() -> threading.Thread:
     because cyclic garbage (script frames, reruns' exceptions holding images) lives at most that long, and
     glibc's ``malloc_trim`` then hands freed memory back (the script threads' malloc arenas keep it otherwise).
     Python's own collections run less often (:data:`GC_YOUNG`, :data:`GC_MIDDLE`, :data:`GC_FULL_AFTER`): a
-    reading allocates tens of thousands of objects, nearly all freed by reference counting, and at Python's
-    default thresholds the server spent about as much CPU in young and middle collections as in the timed
-    full ones (docs/performance.md, "Seventh pass").
+    reading allocates many objects, nearly all freed by reference counting, and at Python's default
+    thresholds the young and middle collections cost the server about as much as the timed full ones
+    (docs/performance.md, "Seventh pass", counted with scripts/gc_count).
     Defined here, not in app.py: app.py runs on every rerun, and a cached function defined there is built
     again each time (its source read and tokenized)."""
     gc.collect()

@@ -3,7 +3,7 @@
 Every script run, fragment runs included, starts with a ``NewSession`` message, and Streamlit fills its
 ``custom_theme`` from the config on each one: ``_populate_theme_msg`` for six sections (``theme``,
 ``theme.light``, ``theme.dark`` and their sidebars), each walking all of Streamlit's config options to
-find that section's. Under load that was about 4% of the server's CPU (docs/performance.md, "Seventh pass").
+find that section's: a measurable share of the server's CPU under load (docs/performance.md, "Seventh pass").
 The theme comes from ``.streamlit/config.toml`` and the environment, read when the server starts; nothing
 changes it while the server runs (``st.set_option`` refuses theme options, and this app watches no files).
 
