@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.pairs):
         for checkout in args.checkouts:
             done = subprocess.run([sys.executable, *command], cwd=checkout, capture_output=True, text=True)
-            lines = (done.stdout + done.stderr).strip().splitlines() or ["(no output)"]
+            # the figures are the command's last line on stdout (its logging goes to stderr)
+            lines = done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or ["(no output)"]
             print(f"{time.strftime('%H:%M')} {checkout.resolve().name}: {lines[-1]}", flush=True)
     return 0
 
