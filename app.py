@@ -7,9 +7,10 @@ from streamlit.navigation.page import StreamlitPage
 
 from awsome_core.errors import AwsomeError
 from awsome_core.text import escape_markdown
+from awsome_core.vision import use_one_opencv_thread
 from ui.failover import rerun_after_reconnect
 from ui.login import show_sign_in
-from ui.runtime import bounded_gc, configure_logging, get_settings, page_icon_url, serving_threads
+from ui.runtime import bounded_gc, configure_logging, get_settings, page_icon_url
 from ui.session import current_user_id, sign_out, sync_login_state
 from ui.signup import show_welcome
 from ui.theme_once import build_theme_once
@@ -17,7 +18,7 @@ from ui.widget_memory import drop_stale_widget_metadata
 
 st.set_page_config(page_title="AWSome", page_icon=page_icon_url(), layout="wide")  # the bundled icon
 bounded_gc()  # replaces Streamlit's gc.collect() after every run (ui/runtime.py)
-serving_threads()  # OpenCV without a thread pool of its own (awsome_core/vision/threads.py)
+use_one_opencv_thread()  # idempotent, one C call: OpenCV without a thread pool of its own
 build_theme_once()  # the theme of each run's NewSession message built once per process (ui/theme_once.py)
 drop_stale_widget_metadata()  # Streamlit keeps gone widgets' metadata (and what it holds) otherwise
 

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import av
-import cv2
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -37,6 +36,7 @@ from aiortc.jitterbuffer import JitterFrame  # noqa: E402
 from awsome_core.vision import get_classifier  # noqa: E402
 from awsome_core.vision.classifier import serving_tta  # noqa: E402
 from awsome_core.vision.live import LiveProcessor  # noqa: E402
+from awsome_core.vision.threads import use_one_opencv_thread  # noqa: E402
 from scripts.load_live import FPS, make_frames  # noqa: E402
 from ui.live import ANALYSED_FPS, DETECT_EVERY  # noqa: E402
 from ui.live_media import LightVp8Encoder, bgr_to_frame, frame_to_bgr  # noqa: E402
@@ -53,7 +53,7 @@ class Clock:
 
 
 def run(path: str, rounds: int) -> dict[str, dict[str, float]]:
-    cv2.setNumThreads(1)
+    use_one_opencv_thread()  # as the server runs it
     frames = make_frames()
     model = get_classifier(str(PROJECT_ROOT / "models" / "emotion.tflite"))
     model = model.with_tta(serving_tta(model.card, "live"))

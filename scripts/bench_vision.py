@@ -81,11 +81,11 @@ def child_serve(kind: str) -> dict:
 
 
 def child_latency_litert() -> dict:
-    import cv2
     import numpy as np
 
-    cv2.setNumThreads(1)
-    from awsome_core.vision import analyze_image, detect_faces, get_classifier
+    from awsome_core.vision import analyze_image, detect_faces, get_classifier, use_one_opencv_thread
+
+    use_one_opencv_thread()  # as the server runs it
 
     classifier = get_classifier(str(MODEL))
     faces = np.random.default_rng(0).integers(0, 256, (16, 48, 48), dtype=np.uint8)

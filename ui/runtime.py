@@ -21,7 +21,6 @@ from awsome_core.config import Settings
 from awsome_core.errors import AwsomeError
 from awsome_core.music.starter import install_starter_catalog
 from awsome_core.storage.db import make_engine, make_sessionmaker, session_scope, upgrade_database
-from awsome_core.vision import use_one_opencv_thread
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +62,6 @@ def bounded_gc() -> threading.Thread:
     thread = threading.Thread(target=collect, daemon=True, name="awsome-gc")
     thread.start()
     return thread
-
-
-@st.cache_resource
-def serving_threads() -> None:
-    """Once per process: OpenCV on the calling thread only (:func:`~awsome_core.vision.use_one_opencv_thread`),
-    as each photo reading and live frame already runs on a thread of its own."""
-    use_one_opencv_thread()
 
 
 PAGE_ICON = Path(__file__).resolve().parent / "static" / "awsome-icon.png"  # bundled: works offline (no font CDN)

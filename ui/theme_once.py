@@ -17,7 +17,6 @@ nothing is replaced and a warning is logged: the app runs as before, each messag
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 import streamlit as st
@@ -31,27 +30,25 @@ Populate = Callable[..., None]
 
 
 class ThemeOnce:
-    """A stand-in for ``_populate_theme_msg(msg, section="theme")`` that builds each section once."""
+    """A stand-in for ``_populate_theme_msg(msg, section="theme")`` that builds each section once. Two runs
+    starting at once may both build a section; either copy is the same, so no lock."""
 
     def __init__(self, build: Populate) -> None:
         self.build = build
         self._built: dict[str, CustomThemeConfig] = {}
-        self._lock = threading.Lock()
 
     def __call__(self, msg: CustomThemeConfig, section: str = "theme") -> None:
         built = self._built.get(section)
         if built is None:
             built = CustomThemeConfig()
             self.build(built, section)
-            with self._lock:
-                self._built[section] = built
+            self._built[section] = built
         if built.ListFields():  # Streamlit leaves an unset section's message untouched (not even present)
             msg.MergeFrom(built)
 
     def forget(self) -> None:
         """Drop what was built (the config was parsed again)."""
-        with self._lock:
-            self._built.clear()
+        self._built.clear()
 
 
 @st.cache_resource
